@@ -1,0 +1,3 @@
+//! `bmpd`: a BMP collector printing one JSON object per message.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! The `bmpd` collector: accepts BMP speakers and prints each message as JSON.

@@ -1,0 +1,18 @@
+//! bgpd: a BGP speaker whose reason to exist is monitoring.
+//!
+//! Every route the daemon learns, selects and sends can be streamed to BMP
+//! collectors (RFC 7854, RFC 9069 Loc-RIB, RFC 8671 Adj-RIB-Out).
+//!
+//! # Layout
+//!
+//! - [`wire`]: pure codecs between bytes and values, for BGP ([`wire::bgp`])
+//!   and BMP ([`wire::bmp`]). It imports nothing else from the crate, so it
+//!   can be tested and fuzzed without a runtime.
+//! - [`collector`]: the `bmpd` collector: accepts BMP speakers and renders
+//!   each message as one JSON object.
+//!
+//! The binaries are thin `main`s over this library: `bgpd` (the daemon) and
+//! `bmpd` (the collector), in `src/main.rs` and `src/bin/`.
+
+pub mod collector;
+pub mod wire;

@@ -1,0 +1,1 @@
+//! BGP-4 messages (RFC 4271) and their extensions.
