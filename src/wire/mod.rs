@@ -25,6 +25,12 @@ pub fn to_hex(bytes: &[u8]) -> String {
     out
 }
 
+/// Serializes bytes as one lower-case hex string (serde `serialize_with`),
+/// so JSON renderings of raw fields stay readable and exact.
+pub fn serialize_hex<S: serde::Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&to_hex(bytes))
+}
+
 /// Parses hex (any case; whitespace and `:` between bytes ignored).
 /// Returns `None` on an odd digit count or a non-hex character.
 pub fn from_hex(text: &str) -> Option<Vec<u8>> {
