@@ -8,6 +8,7 @@
 //! - [`wire`]: pure codecs between bytes and values, for BGP ([`wire::bgp`])
 //!   and BMP ([`wire::bmp`]). It imports nothing else from the crate, so it
 //!   can be tested and fuzzed without a runtime.
+//! - [`config`]: gobgpd's TOML configuration file, parsed and checked.
 //! - [`collector`]: the `bmpd` collector: accepts BMP speakers and renders
 //!   each message as one JSON object.
 //!
@@ -15,4 +16,5 @@
 //! `bmpd` (the collector), in `src/main.rs` and `src/bin/`.
 
 pub mod collector;
+pub mod config;
 pub mod wire;

@@ -1,0 +1,110 @@
+//! Policy, defined-set and BMP rules.
+
+use super::*;
+
+#[test]
+fn unknown_enum_strings_are_kept_as_default_with_a_warning() {
+    let c = ok(&with_global(
+        "[global.apply-policy.config]\ndefault-import-policy = \"reject\"\n\
+         [[policy-definitions]]\nname = \"p\"\n[[policy-definitions.statements]]\n\
+         [policy-definitions.statements.actions]\nroute-disposition = \"accept\"\n",
+    ));
+    assert_eq!(c.global.apply_policy.default_import, DefaultPolicy::Accept);
+    assert_eq!(
+        c.policies[0].statements[0].actions.route_disposition,
+        RouteDisposition::None
+    );
+    assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+}
+
+#[test]
+fn unknown_policy_name_in_apply_policy_is_dropped_with_a_warning() {
+    let c = ok(&with_global(
+        "[global.apply-policy.config]\nimport-policy-list = [\"nope\"]\n",
+    ));
+    assert!(c.global.apply_policy.import_policies.is_empty());
+    assert!(c.warnings[0].contains("nope"));
+}
+
+#[test]
+fn dangling_set_reference_is_an_error() {
+    let (key, p) = problem(&with_global(
+        "[[policy-definitions]]\nname = \"p\"\n[[policy-definitions.statements]]\n\
+         [policy-definitions.statements.conditions.match-prefix-set]\nprefix-set = \"nope\"\n",
+    ));
+    assert_eq!(
+        key,
+        "policy-definitions[0].statements[0].conditions.match-prefix-set"
+    );
+    assert_eq!(p, Problem::UnknownSet("prefix set", "nope".to_owned()));
+}
+
+#[test]
+fn duplicate_policy_and_empty_names_are_errors() {
+    let (_, p) = problem(&with_global(
+        "[[policy-definitions]]\nname = \"p\"\n[[policy-definitions]]\nname = \"p\"\n",
+    ));
+    assert_eq!(p, Problem::DuplicateName("policy", "p".to_owned()));
+    let (_, p) = problem(&with_global("[[policy-definitions]]\n"));
+    assert_eq!(p, Problem::EmptyName("policy"));
+    let (_, p) = problem(&with_global("[[defined-sets.prefix-sets]]\n"));
+    assert_eq!(p, Problem::EmptyName("prefix set"));
+}
+
+#[test]
+fn prefix_set_rules_are_checked() {
+    let set = |entries: &str| {
+        with_global(&format!(
+            "[[defined-sets.prefix-sets]]\nprefix-set-name = \"s\"\n{entries}"
+        ))
+    };
+    let entry = |prefix: &str, range: &str| {
+        format!("[[defined-sets.prefix-sets.prefix-list]]\nip-prefix = \"{prefix}\"\nmasklength-range = \"{range}\"\n")
+    };
+    let (_, p) = problem(&set(&entry("10.0.0.0/8", "24..33")));
+    assert_eq!(p, Problem::InvalidMaskLengthRange("24..33".to_owned()));
+    let (_, p) = problem(&set(&format!(
+        "{}{}",
+        entry("10.0.0.0/8", ""),
+        entry("2001:db8::/32", "")
+    )));
+    assert_eq!(p, Problem::MixedFamilies("s".to_owned()));
+    let c = ok(&set(&entry("10.0.0.0/8", "")));
+    assert_eq!(c.defined_sets.prefix_sets[0].prefixes[0].min_length, 8);
+}
+
+#[test]
+fn statement_names_default_to_policy_and_index() {
+    let c = ok(&with_global(
+        "[[policy-definitions]]\nname = \"p\"\n[[policy-definitions.statements]]\n",
+    ));
+    assert_eq!(c.policies[0].statements[0].name, "p_stmt0");
+}
+
+#[test]
+fn set_med_and_next_hop_are_checked() {
+    let action = |body: &str| {
+        with_global(&format!(
+            "[[policy-definitions]]\nname = \"p\"\n[[policy-definitions.statements]]\n\
+             [policy-definitions.statements.actions.bgp-actions]\n{body}"
+        ))
+    };
+    let c = ok(&action("set-med = \"-5\"\nset-next-hop = \"self\"\n"));
+    let a = &c.policies[0].statements[0].actions;
+    assert_eq!(a.set_med, Some(MedAction::Subtract(5)));
+    assert_eq!(a.set_next_hop, Some(NextHopAction::OwnAddress));
+    let (_, p) = problem(&action("set-med = \"x5\"\n"));
+    assert_eq!(p, Problem::InvalidSetMed("x5".to_owned()));
+}
+
+#[test]
+fn bmp_server_defaults_and_obsolete_both() {
+    let c = ok(&with_global(
+        "[[bmp-servers]]\n[bmp-servers.config]\naddress = \"bmp.example.net\"\nroute-monitoring-policy = \"both\"\n",
+    ));
+    let b = &c.bmp_servers[0];
+    assert_eq!((b.address.as_str(), b.port), ("bmp.example.net", 11019));
+    assert_eq!(b.route_monitoring_policy, RouteMonitoringPolicy::Obsolete);
+    assert_eq!(b.statistics_timeout, None);
+    assert!(c.warnings[0].contains("obsolete"));
+}
