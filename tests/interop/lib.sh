@@ -1,0 +1,268 @@
+# shellcheck shell=bash
+# Shared helpers for the interop tests and the fixture capture script.
+#
+# Topology: one "switch" namespace holding a Linux bridge, and one namespace
+# per node, each joined to the bridge by a veth pair. Nodes get documentation
+# addresses (192.0.2.0/24, 2001:db8::/64) only; nothing touches the host's
+# own interfaces. Every daemon started here is recorded and killed by
+# `lib_cleanup`, which also deletes the namespaces; callers install it with
+# `lib_trap`.
+#
+# Source this file from a bash script that uses `set -euo pipefail`.
+
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# Namespace name prefix: short and unique per run (names must stay short).
+NSP=${NSP:-bx$$}
+# Scratch directory for configs, logs, sockets.
+WORK=${WORK:-$(mktemp -d /tmp/bgpd-interop.XXXXXX)}
+KEEP_WORK=${KEEP_WORK:-0}
+PY=/usr/bin/python3
+
+LIB_PIDS=()
+LIB_NS=()
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "FATAL: $*"; exit 1; }
+
+# ---------------------------------------------------------------- cleanup
+lib_cleanup() {
+  local rc=$?
+  set +e
+  local p
+  # Polite stop first, then force, each by recorded pid only.
+  for p in "${LIB_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  local i
+  for i in $(seq 1 20); do
+    local alive=0
+    for p in "${LIB_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.25
+  done
+  for p in "${LIB_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  # Anything still running inside our namespaces (children of daemons, e.g.
+  # the ExaBGP API helper) is ended by pid, namespace by namespace.
+  local ns
+  for ns in "${LIB_NS[@]}"; do
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+  done
+  for ns in "${LIB_NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+  if [ "$KEEP_WORK" != 1 ]; then rm -rf "$WORK"; else log "work dir kept: $WORK"; fi
+  return "$rc"
+}
+
+lib_trap() { trap lib_cleanup EXIT; trap 'exit 130' INT TERM; }
+
+# Run a command in the namespace of node $1.
+nsx() { local n=$1; shift; ip netns exec "$NSP-$n" "$@"; }
+
+# Start a long-running command in node $1 in the background, stdout+stderr to
+# log file $2; records its pid. `ip netns exec` execs the command, so the pid
+# is the daemon's own. The pid is left in BG_PID (not printed: a command
+# substitution would run this in a subshell and lose the record).
+BG_PID=
+bg_in() {
+  local n=$1 logf=$2; shift 2
+  ip netns exec "$NSP-$n" "$@" >"$logf" 2>&1 </dev/null &
+  BG_PID=$!
+  LIB_PIDS+=("$BG_PID")
+}
+
+stop_pid() {
+  local p=$1 i
+  kill -TERM "$p" 2>/dev/null || return 0
+  for i in $(seq 1 40); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.25; done
+  kill -KILL "$p" 2>/dev/null || true
+}
+
+# wait_for SECONDS DESCRIPTION CMD...: poll CMD every 0.5 s, at most SECONDS.
+wait_for() {
+  local limit=$1 what=$2; shift 2
+  local n=$((limit * 2)) i
+  for i in $(seq 1 "$n"); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.5
+  done
+  log "timeout after ${limit}s waiting for: $what"
+  return 1
+}
+
+# ---------------------------------------------------------------- topology
+topo_init() {
+  mkdir -p "$WORK"
+  ip netns add "$NSP-sw"
+  LIB_NS+=("$NSP-sw")
+  nsx sw ip link set lo up
+  nsx sw ip link add br0 type bridge
+  nsx sw sysctl -qw net.ipv6.conf.br0.disable_ipv6=1
+  nsx sw ip link set br0 up
+}
+
+# topo_node NAME CIDR4... (IPv4 and IPv6 CIDRs mixed; IPv6 added with nodad)
+topo_node() {
+  local n=$1; shift
+  local ns="$NSP-$n"
+  ip netns add "$ns"
+  LIB_NS+=("$ns")
+  nsx "$n" ip link set lo up
+  nsx "$n" sysctl -qw net.ipv6.conf.all.accept_dad=0
+  nsx "$n" sysctl -qw net.ipv6.conf.default.accept_dad=0
+  ip link add "v$NSP$n" type veth peer name eth0 netns "$ns" 2>/dev/null ||
+    die "veth for $n"
+  ip link set "v$NSP$n" netns "$NSP-sw"
+  nsx sw ip link set "v$NSP$n" master br0
+  nsx sw ip link set "v$NSP$n" up
+  nsx "$n" sysctl -qw net.ipv6.conf.eth0.accept_dad=0
+  local a
+  for a in "$@"; do
+    case $a in
+      *:*) nsx "$n" ip -6 addr add "$a" dev eth0 nodad ;;
+      *) nsx "$n" ip addr add "$a" dev eth0 ;;
+    esac
+  done
+  nsx "$n" ip link set eth0 up
+}
+
+# Link-local address of node $1's eth0.
+node_ll() { nsx "$1" ip -6 -o addr show dev eth0 scope link | awk '{print $4}' | cut -d/ -f1; }
+
+# ---------------------------------------------------------------- tshark
+# tshark_start NODE OUTFILE IFACE FILTER: capture in a node's namespace.
+tshark_start() {
+  local n=$1 out=$2 ifc=$3 filt=$4
+  bg_in "$n" "$out.log" tshark -q -n -i "$ifc" -f "$filt" -w "$out"
+  local pid=$BG_PID
+  wait_for 15 "tshark on $ifc" grep -q 'Capturing on' "$out.log" || true
+  BG_PID=$pid
+}
+
+# ---------------------------------------------------------------- gobgpd
+# start_gobgpd NODE CONF: gobgpd in the foreground with text logs; each node
+# has its own namespace, so the default gRPC port does not collide.
+start_gobgpd() {
+  local n=$1 conf=$2
+  bg_in "$n" "$WORK/$n.gobgpd.log" gobgpd -f "$conf" -p --pprof-disable \
+    --api-hosts 127.0.0.1:50051
+}
+gobgp_in() { local n=$1; shift; nsx "$n" gobgp -u 127.0.0.1 -p 50051 "$@"; }
+gobgp_established() {
+  # gobgp_established NODE PEER: true when the session is Established.
+  gobgp_in "$1" neighbor "$2" 2>/dev/null | grep -q 'BGP state = ESTABLISHED'
+}
+
+# ---------------------------------------------------------------- FRR bgpd
+# start_frr NODE CONF LISTEN_ADDR [extra bgpd args]: FRR bgpd, by default
+# without zebra. With FRR_ZEBRA=1 a zebra runs first in the same namespace
+# (bgpd then knows the interfaces, which it needs to add a link-local IPv6
+# next hop); zebra only touches the namespace's own kernel tables.
+start_frr() {
+  local n=$1 conf=$2 addr=$3; shift 3
+  local d="$WORK/$n.frr"
+  mkdir -p "$d"
+  chmod 777 "$d"
+  chmod 644 "$conf"
+  local noz=(-Z)
+  if [ "${FRR_ZEBRA:-0}" = 1 ]; then
+    : >"$d/zebra.conf"
+    bg_in "$n" "$WORK/$n.zebra.log" /usr/lib/frr/zebra -f "$d/zebra.conf" \
+      -i "$d/zebra.pid" -z "$d/zserv.api" --vty_socket "$d" -P 0 --log stdout
+    wait_for 15 "zebra socket" test -S "$d/zserv.api" || true
+    noz=()
+  fi
+  bg_in "$n" "$WORK/$n.frr.log" /usr/lib/frr/bgpd -f "$conf" -i "$d/bgpd.pid" \
+    -z "$d/zserv.api" --vty_socket "$d" "${noz[@]}" -S -n -l "$addr" -p 179 -P 0 \
+    --log stdout "$@"
+}
+vtysh_in() {
+  local n=$1; shift
+  local args=() c
+  for c in "$@"; do args+=(-c "$c"); done
+  nsx "$n" vtysh --vty_socket "$WORK/$n.frr" -d bgpd "${args[@]}"
+}
+frr_established() {
+  # frr_established NODE PEER
+  vtysh_in "$1" "show bgp neighbors $2 json" 2>/dev/null |
+    grep -q '"bgpState":"Established"'
+}
+
+# ---------------------------------------------------------------- ExaBGP
+# The API helper: forwards lines written to a FIFO to ExaBGP (our commands),
+# and appends everything ExaBGP sends it (received UPDATEs as JSON) to a log.
+# It exits on stdin EOF so it never outlives exabgp.
+write_exa_api() {
+  cat >"$WORK/exa_api.py" <<'EOF'
+import os, sys, threading
+fifo, recv = sys.argv[1], sys.argv[2]
+def feed():
+    fd = os.open(fifo, os.O_RDWR)  # RDWR: no EOF when writers come and go
+    with os.fdopen(fd, "r") as f:
+        for line in f:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+threading.Thread(target=feed, daemon=True).start()
+with open(recv, "a") as out:
+    for line in sys.stdin:
+        out.write(line)
+        out.flush()
+os._exit(0)
+EOF
+}
+
+# start_exabgp NODE CONF: the config's process block must run
+# "$WORK/exa_api.py $WORK/NODE.exa.fifo $WORK/NODE.exa.recv" (see exa_process).
+start_exabgp() {
+  local n=$1 conf=$2
+  [ -p "$WORK/$n.exa.fifo" ] || mkfifo "$WORK/$n.exa.fifo"
+  : >"$WORK/$n.exa.recv"
+  bg_in "$n" "$WORK/$n.exabgp.log" env \
+    exabgp_daemon_user=root exabgp_daemon_daemonize=false \
+    exabgp_tcp_bind= exabgp_api_ack=false exabgp_log_destination=stdout \
+    exabgp_api_cli=false PATH="/usr/sbin:/usr/bin:/sbin:/bin" \
+    exabgp "$conf"
+}
+exa_process() {
+  # exa_process NODE: the process block for an ExaBGP config.
+  local n=$1
+  write_exa_api
+  cat <<EOF
+process api {
+  run $PY $WORK/exa_api.py $WORK/$n.exa.fifo $WORK/$n.exa.recv;
+  encoder json;
+}
+EOF
+}
+# exa_cmd NODE LINE...: send API commands to ExaBGP in NODE.
+exa_cmd() {
+  local n=$1; shift
+  local l
+  for l in "$@"; do printf '%s\n' "$l"; done >"$WORK/$n.exa.fifo"
+}
+exa_file() {
+  # exa_file NODE FILE: send a file of API commands.
+  cat "$2" >"$WORK/$1.exa.fifo"
+}
+
+# ---------------------------------------------------------------- BMP sink
+# A plain BMP station: accepts any number of connections and writes each raw
+# stream to OUTPREFIX.<peer-ip>.<peer-port>.bmp.
+start_bmp_sink() {
+  local n=$1 addr=$2 port=$3 outp=$4
+  cat >"$WORK/bmp_sink.py" <<'EOF'
+import socket, sys, threading
+addr, port, outp = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((addr, port)); s.listen(8)
+def serve(c, peer):
+    with open("%s.%s.%d.bmp" % (outp, peer[0], peer[1]), "wb") as f:
+        while True:
+            b = c.recv(65536)
+            if not b: break
+            f.write(b); f.flush()
+print("listening", flush=True)
+while True:
+    c, peer = s.accept()
+    threading.Thread(target=serve, args=(c, peer), daemon=True).start()
+EOF
+  bg_in "$n" "$WORK/$n.bmpsink.log" "$PY" "$WORK/bmp_sink.py" "$addr" "$port" "$outp"
+}
