@@ -35,7 +35,10 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     if args.config_type != "toml" {
-        eprintln!("bgpd: config type {:?} is not supported; use toml", args.config_type);
+        eprintln!(
+            "bgpd: config type {:?} is not supported; use toml",
+            args.config_type
+        );
         return ExitCode::from(1);
     }
     eprintln!(

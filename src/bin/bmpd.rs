@@ -17,7 +17,11 @@ use tokio::sync::mpsc;
 
 /// Command line.
 #[derive(Debug, Parser)]
-#[command(name = "bmpd", version, about = "BMP collector: one JSON object per BMP message")]
+#[command(
+    name = "bmpd",
+    version,
+    about = "BMP collector: one JSON object per BMP message"
+)]
 struct Args {
     /// Address and port to accept BMP speakers on (gobmpd's default port).
     #[arg(long, default_value = "0.0.0.0:11019")]
@@ -73,7 +77,10 @@ async fn write_lines(mut lines: mpsc::Receiver<String>) {
     }
 }
 
-async fn write_line<W: tokio::io::AsyncWrite + Unpin>(out: &mut W, line: &str) -> std::io::Result<()> {
+async fn write_line<W: tokio::io::AsyncWrite + Unpin>(
+    out: &mut W,
+    line: &str,
+) -> std::io::Result<()> {
     out.write_all(line.as_bytes()).await?;
     out.write_all(b"\n").await
 }

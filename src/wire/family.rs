@@ -103,13 +103,22 @@ pub struct Family {
 
 impl Family {
     /// IPv4 unicast, the family RFC 4271 carries outside MP_REACH.
-    pub const IPV4_UNICAST: Family = Family { afi: Afi::Ipv4, safi: Safi::Unicast };
+    pub const IPV4_UNICAST: Family = Family {
+        afi: Afi::Ipv4,
+        safi: Safi::Unicast,
+    };
     /// IPv6 unicast.
-    pub const IPV6_UNICAST: Family = Family { afi: Afi::Ipv6, safi: Safi::Unicast };
+    pub const IPV6_UNICAST: Family = Family {
+        afi: Afi::Ipv6,
+        safi: Safi::Unicast,
+    };
 
     /// Builds a family from its wire code points.
     pub fn new(afi: u16, safi: u8) -> Family {
-        Family { afi: afi.into(), safi: safi.into() }
+        Family {
+            afi: afi.into(),
+            safi: safi.into(),
+        }
     }
 }
 

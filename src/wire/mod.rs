@@ -11,8 +11,8 @@ mod family;
 mod read;
 
 pub use family::{Afi, Family, Safi};
-pub use read::Truncated;
 pub(crate) use read::Take;
+pub use read::Truncated;
 
 /// Lower-case hex of `bytes`, for logs, JSON output and fixtures.
 pub fn to_hex(bytes: &[u8]) -> String {

@@ -159,7 +159,7 @@ with open(out, errors="replace") as f:
         sp = host(o.get("speaker", ""))
         if sp in types:
             types[sp].add(o.get("type"))
-        if o.get("type") == "route-monitoring" and (o.get("peer") or {}).get("address") == exa:
+        if o.get("type") == "route_monitoring" and (o.get("peer") or {}).get("address") == exa:
             a = {norm(p) for p in o.get("announced") or []}
             w = {norm(p) for p in o.get("withdrawn") or []}
             ann |= a
@@ -170,7 +170,7 @@ with open(out, errors="replace") as f:
 if bad:
     problems.append("%d stdout line(s) are not JSON objects" % bad)
 for s in speakers:
-    miss = {"initiation", "peer-up", "route-monitoring", "statistics-report"} - types[s]
+    miss = {"initiation", "peer_up", "route_monitoring", "statistics_report"} - types[s]
     if phase == "final" and miss:
         problems.append("speaker %s: no message of type %s" % (s, ", ".join(sorted(miss))))
     print("speaker %s: types %s; exa prefixes announced %d/%d, withdrawn %d/%d" % (
