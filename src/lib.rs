@@ -9,6 +9,8 @@
 //!   and BMP ([`wire::bmp`]). It imports nothing else from the crate, so it
 //!   can be tested and fuzzed without a runtime.
 //! - [`config`]: gobgpd's TOML configuration file, parsed and checked.
+//! - [`rib`]: the rib task, sole owner of routing state; [`rib::event`]
+//!   holds the messages peer tasks and the rib exchange.
 //! - [`collector`]: the `bmpd` collector: accepts BMP speakers and renders
 //!   each message as one JSON object.
 //!
@@ -17,4 +19,5 @@
 
 pub mod collector;
 pub mod config;
+pub mod rib;
 pub mod wire;
