@@ -1,6 +1,7 @@
 //! Fuzzes the UPDATE decoder under four session contexts (2/4-octet AS,
 //! with and without ADD-PATH). Whatever decodes must encode and decode
-//! again to the same value.
+//! again to the same value (the same prefixes, when attribute errors were
+//! dropped).
 #![no_main]
 
 use bgpd::wire::{bgp, Family};
@@ -26,7 +27,14 @@ fuzz_target!(|data: &[u8]| {
     let mut out = BytesMut::new();
     if update.encode(&mut out, &cx.mirrored()).is_ok() {
         let again = bgp::Update::decode(out.freeze(), &cx).expect("re-encoded UPDATE decodes");
-        assert_eq!(again.announced().count(), update.announced().count());
-        assert_eq!(again.withdrawals().count(), update.withdrawals().count());
+        if update.errors.is_empty() {
+            assert_eq!(again, update);
+        } else {
+            // The erroneous attributes are not re-encoded, so a
+            // treat-as-withdraw UPDATE comes back as an announcement: the
+            // prefixes are the same, their direction may not be.
+            let total = |u: &bgp::Update| u.announced().count() + u.withdrawals().count();
+            assert_eq!(total(&again), total(&update));
+        }
     }
 });
