@@ -11,6 +11,12 @@
 //! - [`config`]: gobgpd's TOML configuration file, parsed and checked.
 //! - [`rib`]: the rib task, sole owner of routing state; [`rib::event`]
 //!   holds the messages peer tasks and the rib exchange.
+//! - [`fsm`]: the pure RFC 4271 state machine of one connection.
+//! - [`peer`]: one task per neighbor driving the FSM over TCP (collision
+//!   detection, framing, prefix limits).
+//! - [`daemon`]: wiring: the rib, listeners, peer tasks, reload and
+//!   shutdown ([`daemon::run`]).
+//! - [`log`]: gobgpd-style JSON log lines.
 //! - [`collector`]: the `bmpd` collector: accepts BMP speakers and renders
 //!   each message as one JSON object.
 //!
@@ -19,5 +25,9 @@
 
 pub mod collector;
 pub mod config;
+pub mod daemon;
+pub mod fsm;
+pub mod log;
+pub mod peer;
 pub mod rib;
 pub mod wire;

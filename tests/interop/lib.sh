@@ -50,7 +50,11 @@ lib_cleanup() {
   return "$rc"
 }
 
-lib_trap() { trap lib_cleanup EXIT; trap 'exit 130' INT TERM; }
+# On INT/TERM (e.g. run.sh's per-test timeout) the log tails are shown first.
+lib_trap() {
+  trap lib_cleanup EXIT
+  trap 'log "interrupted by a signal"; dump_logs 20; exit 130' INT TERM
+}
 
 # Run a command in the namespace of node $1.
 nsx() { local n=$1; shift; ip netns exec "$NSP-$n" "$@"; }
@@ -74,12 +78,14 @@ stop_pid() {
   kill -KILL "$p" 2>/dev/null || true
 }
 
-# wait_for SECONDS DESCRIPTION CMD...: poll CMD every 0.5 s, at most SECONDS.
+# wait_for SECONDS DESCRIPTION CMD...: poll CMD every 0.5 s, at most SECONDS
+# of wall time (slow commands count too) and at most 2*SECONDS attempts.
 wait_for() {
   local limit=$1 what=$2; shift 2
-  local n=$((limit * 2)) i
+  local n=$((limit * 2)) i end=$((SECONDS + limit))
   for i in $(seq 1 "$n"); do
     if "$@" >/dev/null 2>&1; then return 0; fi
+    [ "$SECONDS" -lt "$end" ] || break
     sleep 0.5
   done
   log "timeout after ${limit}s waiting for: $what"
@@ -265,4 +271,117 @@ while True:
     threading.Thread(target=serve, args=(c, peer), daemon=True).start()
 EOF
   bg_in "$n" "$WORK/$n.bmpsink.log" "$PY" "$WORK/bmp_sink.py" "$addr" "$port" "$outp"
+}
+
+# ---------------------------------------------------------------- reporting
+# dump_logs [LINES]: print the tail of every log in $WORK (daemon logs, API
+# output), so a failing test shows what the daemons said before it exits.
+dump_logs() {
+  local lines=${1:-40} f
+  for f in "$WORK"/*.log "$WORK"/*.recv; do
+    [ -s "$f" ] || continue
+    printf '\n----- last %s lines of %s -----\n' "$lines" "$(basename "$f")" >&2
+    # FRR without zebra logs zclient_send_message failures (harmless noise).
+    grep -v 'zclient_send_message' "$f" | tail -n "$lines" >&2 || true
+  done
+  printf '\n' >&2
+}
+# fail MESSAGE: log the failure, show the log tails, exit 1 (the trap cleans up).
+fail() {
+  log "FAIL: $*"
+  dump_logs "${FAIL_LOG_LINES:-40}"
+  log "FAIL: $*"
+  exit 1
+}
+
+# ---------------------------------------------------------------- our bgpd
+# bgpd_path: absolute path of the bgpd binary under test
+# (${BGPD_BIN_DIR:-target/release}/bgpd, relative to the repository root).
+bgpd_path() {
+  local d=${BGPD_BIN_DIR:-$LIB_DIR/../../target/release}
+  case $d in /*) ;; *) d=$(cd "$LIB_DIR/../.." && pwd)/$d ;; esac
+  printf '%s/bgpd\n' "$d"
+}
+# require_bgpd: fail clearly when the binary is missing.
+require_bgpd() {
+  local b
+  b=$(bgpd_path)
+  [ -x "$b" ] || fail "bgpd binary not found or not executable at $b (build with 'cargo build --release --bins' or set BGPD_BIN_DIR)"
+}
+# start_bgpd NODE CONF: our bgpd in the foreground (`bgpd -f CONF -p`), output
+# to $WORK/NODE.bgpd.log; its pid is left in BGPD_PID (and BG_PID). Fails the
+# test if it exits within the first seconds (config rejected, bind error...).
+BGPD_PID=
+start_bgpd() {
+  local n=$1 conf=$2 b
+  b=$(bgpd_path)
+  require_bgpd
+  bg_in "$n" "$WORK/$n.bgpd.log" "$b" -f "$conf" -p
+  BGPD_PID=$BG_PID
+  sleep 2
+  kill -0 "$BGPD_PID" 2>/dev/null ||
+    fail "bgpd exited right after start (config $conf)"
+}
+# bgpd_alive: fail unless bgpd is still running.
+bgpd_alive() {
+  kill -0 "$BGPD_PID" 2>/dev/null || fail "bgpd is no longer running"
+}
+# stop_bgpd_term SECONDS: SIGTERM to bgpd, wait at most SECONDS for it to exit;
+# sets BGPD_RC to its exit status (or "timeout", after which it is killed).
+BGPD_RC=
+stop_bgpd_term() {
+  local limit=${1:-10} i
+  BGPD_RC=timeout
+  kill -TERM "$BGPD_PID" 2>/dev/null || { BGPD_RC=gone; return 0; }
+  for i in $(seq 1 $((limit * 4))); do
+    if ! kill -0 "$BGPD_PID" 2>/dev/null; then
+      BGPD_RC=0
+      wait "$BGPD_PID" 2>/dev/null || BGPD_RC=$?
+      return 0
+    fi
+    sleep 0.25
+  done
+  kill -KILL "$BGPD_PID" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------- exabgp JSON
+# exa_routes RECVFILE PEER AFI: the prefixes ExaBGP currently holds from PEER
+# (announce/withdraw replayed in order), one per line as
+# "prefix<TAB>next-hop<TAB>as-path (space separated)<TAB>communities".
+# AFI is "ipv4 unicast" or "ipv6 unicast".
+exa_routes() {
+  "$PY" - "$@" <<'PYEOF'
+import json, sys
+recv, peer, fam = sys.argv[1:4]
+rib = {}
+for line in open(recv, errors="replace"):
+    try:
+        o = json.loads(line)
+    except ValueError:
+        continue
+    if o.get("type") != "update":
+        continue
+    nb = o.get("neighbor", {})
+    if nb.get("address", {}).get("peer") != peer:
+        continue
+    up = nb.get("message", {}).get("update", {})
+    attr = up.get("attribute", {})
+    path = " ".join(str(a) for a in attr.get("as-path", []))
+    comm = " ".join("%d:%d" % tuple(c) for c in attr.get("community", []))
+    for nh, nlris in (up.get("announce", {}).get(fam) or {}).items():
+        for n in nlris:
+            p = n["nlri"] if isinstance(n, dict) else n
+            rib[p] = (nh, path, comm)
+    for n in up.get("withdraw", {}).get(fam) or []:
+        p = n["nlri"] if isinstance(n, dict) else n
+        rib.pop(p, None)
+for p in sorted(rib):
+    print("%s\t%s\t%s\t%s" % ((p,) + rib[p]))
+PYEOF
+}
+# exa_peer_up RECVFILE PEER: ExaBGP's last state report for PEER is "up"
+# (needs `neighbor-changes;` in the neighbor's api block).
+exa_peer_up() {
+  grep '"type": "state"' "$1" 2>/dev/null | grep -F "\"peer\": \"$2\"" | tail -1 |
+    grep -q '"state": "up"'
 }

@@ -1,0 +1,330 @@
+//! Wiring: the rib task, the listeners, one peer task per neighbor,
+//! reloads and graceful shutdown.
+//!
+//! ```text
+//!  listener ──accept──▶ daemon loop ──Control::Incoming──▶ peer task
+//!  reloads  ──Config──▶ daemon loop ──add / Control::Stop──▶ peer tasks
+//!  shutdown ─────────▶ daemon loop ──Cease 6/2──▶ every peer, then exit
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::mpsc;
+use tracing::{error, info, warn};
+
+use crate::config::{Config, Global, Neighbor, PeerAddress};
+use crate::peer::{self, Control, PeerHandle};
+use crate::rib;
+use crate::rib::event::DownReason;
+use crate::wire::bgp::{CeaseSubcode, ErrorCode, Notification};
+
+/// The shutdown communication sent with Cease 6/2 (RFC 8203).
+pub const SHUTDOWN_COMMUNICATION: &str = "bgpd shutting down";
+
+/// How long shutdown waits for peers to send their Cease.
+const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The daemon could not start.
+#[derive(Debug)]
+pub enum DaemonError {
+    /// Binding a listener failed.
+    Bind {
+        /// The address we tried.
+        address: SocketAddr,
+        /// Why.
+        source: io::Error,
+    },
+}
+
+impl fmt::Display for DaemonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DaemonError::Bind { address, source } => write!(f, "listen tcp {address}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for DaemonError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DaemonError::Bind { source, .. } => Some(source),
+        }
+    }
+}
+
+/// Options that are not in the configuration file.
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    /// Peer task options (first connect delay).
+    pub peer: peer::Options,
+}
+
+/// Runs the daemon until `shutdown` completes; then sends Cease 6/2 to
+/// every established peer and returns.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
+    let (_reload_tx, reload_rx) = mpsc::channel(1);
+    run_with(config, Options::default(), reload_rx, shutdown).await
+}
+
+/// [`run`] with options, and a channel of reloaded configurations (SIGHUP):
+/// neighbors added, removed (Cease 6/3) or changed (restarted with Cease
+/// 6/6) are applied; `[global]` is kept, as gobgpd does.
+pub async fn run_with(
+    config: Config,
+    options: Options,
+    mut reloads: mpsc::Receiver<Config>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), DaemonError> {
+    let global = Arc::new(config.global.clone());
+    let (accept_tx, mut accept_rx) = mpsc::channel(64);
+    let listeners = bind_all(&global).await?;
+    for listener in listeners {
+        tokio::spawn(accept_loop(listener, accept_tx.clone()));
+    }
+    let (events, rib_task) = rib::spawn(global.clone());
+    let mut daemon = Daemon {
+        global,
+        events,
+        options,
+        peers: HashMap::new(),
+        config,
+    };
+    for neighbor in daemon.config.neighbors.clone() {
+        daemon.add(neighbor);
+    }
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            Some(stream) = accept_rx.recv() => daemon.on_accept(stream).await,
+            Some(config) = reloads.recv() => daemon.reload(config).await,
+        }
+    }
+    info!("stopping bgpd server");
+    let notification = Notification::cease_with_communication(
+        CeaseSubcode::AdministrativeShutdown,
+        SHUTDOWN_COMMUNICATION,
+    )
+    .unwrap_or_else(|_| Notification::new(ErrorCode::Cease(CeaseSubcode::AdministrativeShutdown)));
+    let peers: Vec<IpAddr> = daemon.peers.keys().copied().collect();
+    for address in peers {
+        daemon.remove(address, notification.clone(), None).await;
+    }
+    drop(daemon);
+    rib_task.abort();
+    Ok(())
+}
+
+struct Daemon {
+    global: Arc<Global>,
+    events: mpsc::Sender<rib::event::PeerEvent>,
+    options: Options,
+    peers: HashMap<IpAddr, (Arc<Neighbor>, PeerHandle)>,
+    config: Config,
+}
+
+impl Daemon {
+    fn add(&mut self, neighbor: Neighbor) {
+        let PeerAddress::Ip(address) = neighbor.address else {
+            warn!(
+                Topic = "Peer",
+                "neighbor-interface peers are not supported; skipped"
+            );
+            return;
+        };
+        info!(Topic = "Peer", Key = %address, "Add a peer configuration");
+        let neighbor = Arc::new(neighbor);
+        let handle = peer::spawn(
+            address,
+            neighbor.clone(),
+            self.global.clone(),
+            self.events.clone(),
+            self.options.peer.clone(),
+        );
+        self.peers.insert(address, (neighbor, handle));
+    }
+
+    async fn remove(
+        &mut self,
+        address: IpAddr,
+        notification: Notification,
+        reason: Option<DownReason>,
+    ) {
+        let Some((_, handle)) = self.peers.remove(&address) else {
+            return;
+        };
+        let _ = handle
+            .control
+            .send(Control::Stop {
+                notification,
+                reason,
+            })
+            .await;
+        if tokio::time::timeout(STOP_TIMEOUT, handle.task)
+            .await
+            .is_err()
+        {
+            warn!(Topic = "Peer", Key = %address, "peer task did not stop in time");
+        }
+    }
+
+    async fn on_accept(&mut self, stream: TcpStream) {
+        let Ok(remote) = stream.peer_addr() else {
+            return;
+        };
+        let address = canonical(remote.ip());
+        if !self.peers.contains_key(&address) {
+            let dynamic = self
+                .config
+                .dynamic_neighbors
+                .iter()
+                .find(|d| d.prefix.contains(&address))
+                .and_then(|d| {
+                    self.config
+                        .peer_groups
+                        .iter()
+                        .find(|g| g.name == d.peer_group)
+                });
+            match dynamic {
+                Some(group) => {
+                    let mut neighbor = group.template.clone();
+                    neighbor.address = PeerAddress::Ip(address);
+                    neighbor.transport.passive_mode = true;
+                    self.add(neighbor);
+                }
+                None => {
+                    info!(Topic = "Peer", Key = %address, "Can't find configuration for a new passive connection");
+                    return;
+                }
+            }
+        }
+        if let Some((_, handle)) = self.peers.get(&address) {
+            let _ = handle.control.send(Control::Incoming(stream)).await;
+        }
+    }
+
+    async fn reload(&mut self, config: Config) {
+        info!(Topic = "Config", "Reload the config file");
+        let new: HashMap<IpAddr, Neighbor> = config
+            .neighbors
+            .iter()
+            .filter_map(|n| match n.address {
+                PeerAddress::Ip(a) => Some((a, n.clone())),
+                _ => None,
+            })
+            .collect();
+        let configured: Vec<IpAddr> = self
+            .config
+            .neighbors
+            .iter()
+            .filter_map(|n| match n.address {
+                PeerAddress::Ip(a) => Some(a),
+                _ => None,
+            })
+            .collect();
+        for address in configured {
+            match new.get(&address) {
+                None => {
+                    info!(Topic = "Peer", Key = %address, "Delete a peer configuration");
+                    let n = Notification::new(ErrorCode::Cease(CeaseSubcode::PeerDeconfigured));
+                    self.remove(address, n, Some(DownReason::Deconfigured))
+                        .await;
+                }
+                Some(neighbor) => {
+                    let changed = self
+                        .peers
+                        .get(&address)
+                        .is_some_and(|(old, _)| **old != *neighbor);
+                    if changed {
+                        info!(Topic = "config", Key = %address, "Update Peer");
+                        let n = Notification::new(ErrorCode::Cease(
+                            CeaseSubcode::OtherConfigurationChange,
+                        ));
+                        self.remove(address, n, None).await;
+                        self.add(neighbor.clone());
+                    }
+                }
+            }
+        }
+        for (address, neighbor) in &new {
+            if !self.peers.contains_key(address) {
+                self.add(neighbor.clone());
+            }
+        }
+        let global = self.config.global.clone();
+        self.config = Config { global, ..config };
+    }
+}
+
+/// An IPv4-mapped IPv6 address as IPv4 (a dual-stack listener's view).
+fn canonical(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(address),
+        v4 => v4,
+    }
+}
+
+/// Binds `port` on every `local-address-list` entry (none when the port is
+/// negative). `0.0.0.0` and `::` together are one dual-stack socket on
+/// Linux: the second "address in use" is not an error.
+async fn bind_all(global: &Global) -> Result<Vec<TcpListener>, DaemonError> {
+    let Some(port) = global.port else {
+        return Ok(Vec::new());
+    };
+    let mut listeners = Vec::new();
+    for &ip in &global.local_addresses {
+        let address = SocketAddr::new(ip, port);
+        match bind(address) {
+            Ok(listener) => listeners.push(listener),
+            Err(source)
+                if source.kind() == io::ErrorKind::AddrInUse
+                    && ip.is_unspecified()
+                    && listeners.iter().any(|l: &TcpListener| {
+                        l.local_addr().is_ok_and(|a| a.ip().is_unspecified())
+                    }) =>
+            {
+                info!(Topic = "Config", %address, "dual-stack listener already covers this address");
+            }
+            Err(source) => {
+                error!(Topic = "Config", %address, %source, "failed to listen");
+                return Err(DaemonError::Bind { address, source });
+            }
+        }
+    }
+    Ok(listeners)
+}
+
+fn bind(address: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if address.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(128)
+}
+
+/// Accepts connections and hands them to the daemon loop.
+async fn accept_loop(listener: TcpListener, accepted: mpsc::Sender<TcpStream>) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                if accepted.send(stream).await.is_err() {
+                    return;
+                }
+            }
+            Err(error) => {
+                warn!(Topic = "Peer", %error, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! One TCP connection of a peer: connect, TTL, and the reader task that
+//! frames messages.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::time::SystemTime;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, BufWriter};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::config::Transport;
+use crate::wire::bgp::{self, DecodeError};
+
+/// What a connection's helper tasks report to the peer task.
+#[derive(Debug)]
+pub enum Io {
+    /// An outgoing connection attempt finished.
+    Connected {
+        /// Attempt id.
+        id: u64,
+        /// The stream, or why it failed.
+        result: io::Result<TcpStream>,
+    },
+    /// One whole message was read.
+    Frame {
+        /// Connection id.
+        id: u64,
+        /// The message, header included.
+        bytes: Bytes,
+        /// When it was read.
+        received_at: SystemTime,
+    },
+    /// The framer found a bad header.
+    FramingError {
+        /// Connection id.
+        id: u64,
+        /// What was wrong.
+        error: DecodeError,
+    },
+    /// The peer closed the connection or reading failed.
+    Closed {
+        /// Connection id.
+        id: u64,
+    },
+}
+
+/// An open connection: the write half (buffered) and the reader task.
+#[derive(Debug)]
+pub struct Conn {
+    /// Connection id (matches [`Io`] reports).
+    pub id: u64,
+    /// Buffered writer: flushed when the peer task's queue is empty.
+    pub writer: BufWriter<OwnedWriteHalf>,
+    /// Our end.
+    pub local: SocketAddr,
+    /// The peer's end.
+    pub remote: SocketAddr,
+    reader: JoinHandle<()>,
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+impl Conn {
+    /// Takes over `stream`: sets the TTL, spawns the reader.
+    pub fn new(
+        id: u64,
+        stream: TcpStream,
+        ttl: Option<u8>,
+        io: mpsc::Sender<Io>,
+    ) -> io::Result<Conn> {
+        if let Some(ttl) = ttl {
+            stream.set_ttl(u32::from(ttl))?;
+        }
+        stream.set_nodelay(true)?;
+        let local = stream.local_addr()?;
+        let remote = stream.peer_addr()?;
+        let (read, write) = stream.into_split();
+        let reader = tokio::spawn(read_frames(id, read, io));
+        Ok(Conn {
+            id,
+            writer: BufWriter::with_capacity(64 * 1024, write),
+            local,
+            remote,
+            reader,
+        })
+    }
+}
+
+/// Reads messages with [`bgp::frame_len`] and reports each.
+///
+/// The largest length accepted here is 65535; the FSM checks each message
+/// against the session's maximum (4096 without Extended Message).
+async fn read_frames(id: u64, mut read: OwnedReadHalf, io: mpsc::Sender<Io>) {
+    let mut buf = BytesMut::with_capacity(8192);
+    loop {
+        match bgp::frame_len(&buf, bgp::MAX_EXTENDED_MESSAGE_LEN) {
+            Ok(Some(len)) => {
+                let bytes = buf.split_to(len).freeze();
+                let frame = Io::Frame {
+                    id,
+                    bytes,
+                    received_at: SystemTime::now(),
+                };
+                if io.send(frame).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            Ok(None) => {}
+            Err(error) => {
+                let _ = io.send(Io::FramingError { id, error }).await;
+                return;
+            }
+        }
+        match read.read_buf(&mut buf).await {
+            Ok(n) if n > 0 => {}
+            _ => {
+                let _ = io.send(Io::Closed { id }).await;
+                return;
+            }
+        }
+    }
+}
+
+/// Connects to the peer from `transport.local-address` (and local port)
+/// when set; reports the result as [`Io::Connected`].
+pub fn spawn_connect(id: u64, address: IpAddr, transport: Transport, io: mpsc::Sender<Io>) {
+    tokio::spawn(async move {
+        let result = connect(address, &transport).await;
+        let _ = io.send(Io::Connected { id, result }).await;
+    });
+}
+
+async fn connect(address: IpAddr, transport: &Transport) -> io::Result<TcpStream> {
+    let socket = if address.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    if transport.local_address.is_some() || transport.local_port != 0 {
+        let ip = transport.local_address.unwrap_or(if address.is_ipv4() {
+            IpAddr::from([0u8; 4])
+        } else {
+            IpAddr::from([0u16; 8])
+        });
+        if transport.local_port != 0 {
+            socket.set_reuseaddr(true)?;
+        }
+        socket.bind(SocketAddr::new(ip, transport.local_port))?;
+    }
+    socket
+        .connect(SocketAddr::new(address, transport.remote_port))
+        .await
+}

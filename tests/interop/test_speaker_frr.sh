@@ -1,0 +1,360 @@
+#!/usr/bin/env bash
+# Speaker interop: our bgpd (AS 65001) with FRR 8.4, eBGP and iBGP.
+#
+#   bgp  192.0.2.1   2001:db8::1   bgpd under test (bgpd -f bgpd.toml -p), AS 65001,
+#                                  route reflector (cluster-id 192.0.2.1)
+#   frr  192.0.2.2   2001:db8::2   FRR bgpd AS 65002 (eBGP, IPv4 + IPv6 sessions),
+#                                  originates 198.51.100.0/24 and 2001:db8:2::/48
+#   exa  192.0.2.3   2001:db8::3   ExaBGP AS 65003 feeder (eBGP, IPv4 + IPv6 sessions)
+#   c1   192.0.2.11                FRR bgpd AS 65001, iBGP route-reflector client,
+#                                  originates 203.0.113.0/24
+#   c2   192.0.2.12                FRR bgpd AS 65001, iBGP route-reflector client
+#
+# Asserts, in order:
+#  1. All FRR sessions to bgpd (frr IPv4 + IPv6, c1, c2) reach Established.
+#  2. ExaBGP announces N4 IPv4 + N6 IPv6 prefixes with MED and communities:
+#     FRR (eBGP) has every one from bgpd with AS path "65001 65003", next hop
+#     = bgpd's address (next-hop-self on eBGP), and all of them carry
+#     community 65003:1 (`show bgp ... community 65003:1 json`; a sample is
+#     also checked for the per-prefix community 65003:<n>).
+#  3. c2 (iBGP) has the N4 IPv4 prefixes from bgpd with AS path "65003" and
+#     next hop 192.0.2.3 unchanged (RFC 4271 default for eBGP -> iBGP).
+#  4. FRR's own 198.51.100.0/24 and 2001:db8:2::/48 reach ExaBGP through bgpd
+#     with AS path "65001 65002" and next hop = bgpd.
+#  5. Route reflection: c1's 203.0.113.0/24 reaches c2 via bgpd with
+#     originatorId 192.0.2.11, clusterList [192.0.2.1], next hop 192.0.2.11,
+#     empty AS path; FRR (eBGP) gets it with AS path "65001", next hop bgpd,
+#     and without ORIGINATOR_ID / CLUSTER_LIST.
+#  6. ExaBGP withdraws the first half of each family: FRR loses exactly those.
+#  7. ExaBGP stops: all its remaining routes disappear from FRR.
+#  8. SIGTERM to bgpd: FRR reports a received NOTIFICATION Cease (6/subcode in
+#     CEASE_SUBCODES, default 2 = administrative shutdown) from bgpd, its
+#     session leaves Established, and bgpd exits 0.
+# Env: BGPD_BIN_DIR (default target/release), N4, N6, CEASE_SUBCODES, KEEP_WORK=1.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+lib_trap
+
+N4=${N4:-200}
+N6=${N6:-50}
+CEASE_SUBCODES=${CEASE_SUBCODES:-2}
+BGP4=192.0.2.1 BGP6=2001:db8::1
+FRR4=192.0.2.2 FRR6=2001:db8::2
+EXA4=192.0.2.3 EXA6=2001:db8::3
+C1=192.0.2.11 C2=192.0.2.12
+CHECK=("$PY" "$HERE/speaker_check.py")
+
+topo_init
+topo_node bgp $BGP4/24 $BGP6/64
+topo_node frr $FRR4/24 $FRR6/64
+topo_node exa $EXA4/24 $EXA6/64
+topo_node c1 $C1/24
+topo_node c2 $C2/24
+
+# ------------------------------------------------------------------ configs
+cat >"$WORK/bgpd.toml" <<EOF
+[global.config]
+  as = 65001
+  router-id = "$BGP4"
+  port = 179
+  local-address-list = ["$BGP4", "$BGP6"]
+EOF
+bgpd_neighbor() {
+  # bgpd_neighbor ADDR PEER_AS FAMILY LOCAL_ADDR [rr]
+  cat <<EOF
+
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "$1"
+    peer-as = $2
+  [neighbors.transport.config]
+    local-address = "$4"
+  [neighbors.timers.config]
+    hold-time = 30
+    connect-retry = 5
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "$3-unicast"
+EOF
+  if [ "${5:-}" = rr ]; then
+    cat <<EOF
+  [neighbors.route-reflector.config]
+    route-reflector-client = true
+    route-reflector-cluster-id = "$BGP4"
+EOF
+  fi
+}
+{
+  bgpd_neighbor $FRR4 65002 ipv4 $BGP4
+  bgpd_neighbor $FRR6 65002 ipv6 $BGP6
+  bgpd_neighbor $EXA4 65003 ipv4 $BGP4
+  bgpd_neighbor $EXA6 65003 ipv6 $BGP6
+  bgpd_neighbor $C1 65001 ipv4 $BGP4 rr
+  bgpd_neighbor $C2 65001 ipv4 $BGP4 rr
+} >>"$WORK/bgpd.toml"
+
+cat >"$WORK/frr.conf" <<EOF
+hostname frr-ebgp
+log stdout informational
+!
+router bgp 65002
+ bgp router-id $FRR4
+ bgp log-neighbor-changes
+ no bgp default ipv4-unicast
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ timers bgp 10 30
+ neighbor $BGP4 remote-as 65001
+ neighbor $BGP4 timers connect 5
+ neighbor $BGP6 remote-as 65001
+ neighbor $BGP6 timers connect 5
+ address-family ipv4 unicast
+  network 198.51.100.0/24
+  neighbor $BGP4 activate
+ exit-address-family
+ address-family ipv6 unicast
+  network 2001:db8:2::/48
+  neighbor $BGP6 activate
+ exit-address-family
+!
+EOF
+frr_client_conf() {
+  # frr_client_conf NAME ROUTER_ID [NETWORK]
+  cat <<EOF
+hostname frr-$1
+log stdout informational
+!
+router bgp 65001
+ bgp router-id $2
+ bgp log-neighbor-changes
+ no bgp network import-check
+ timers bgp 10 30
+ neighbor $BGP4 remote-as 65001
+ neighbor $BGP4 timers connect 5
+ address-family ipv4 unicast
+${3:+  network $3}
+ exit-address-family
+!
+EOF
+}
+frr_client_conf c1 $C1 203.0.113.0/24 >"$WORK/c1.conf"
+frr_client_conf c2 $C2 >"$WORK/c2.conf"
+
+{
+  exa_process exa
+  cat <<EOF
+neighbor $BGP4 {
+  router-id $EXA4;
+  local-address $EXA4;
+  local-as 65003;
+  peer-as 65001;
+  hold-time 30;
+  family { ipv4 unicast; }
+  api { processes [ api ]; neighbor-changes; receive { parsed; update; notification; } }
+}
+neighbor $BGP6 {
+  router-id $EXA4;
+  local-address $EXA6;
+  local-as 65003;
+  peer-as 65001;
+  hold-time 30;
+  family { ipv6 unicast; }
+  api { processes [ api ]; neighbor-changes; receive { parsed; update; notification; } }
+}
+EOF
+} >"$WORK/exa.conf"
+
+"${CHECK[@]}" gen "$WORK" "$N4" "$N6" "$EXA4" "$EXA6" "$BGP4" "$BGP6"
+awk -F'\t' '$1 !~ /:/' "$WORK/routes.tsv" >"$WORK/routes4.tsv"
+: >"$WORK/empty.json"
+
+# ------------------------------------------------------------------ helpers
+frr_rib() {
+  # frr_rib NODE PREFIX_OF_OUTPUT_FILES [with community lists]
+  vtysh_in "$1" "show bgp ipv4 unicast json" >"$2.rib4.json" 2>/dev/null || return 1
+  vtysh_in "$1" "show bgp ipv6 unicast json" >"$2.rib6.json" 2>/dev/null || return 1
+  vtysh_in "$1" "show bgp ipv4 unicast community 65003:1 json" >"$2.comm4.json" 2>/dev/null || return 1
+  vtysh_in "$1" "show bgp ipv6 unicast community 65003:1 json" >"$2.comm6.json" 2>/dev/null || return 1
+}
+frr_check() {
+  # frr_check MODE: FRR (eBGP) must hold the ExaBGP routes from bgpd per MODE.
+  frr_rib frr "$WORK/frr" || { echo "vtysh failed"; return 1; }
+  "${CHECK[@]}" frr "$WORK/frr.rib4.json" "$WORK/frr.rib6.json" "$WORK/routes.tsv" \
+    --mode "$1" --from "$BGP4,$BGP6" --path "65001 65003" --nh4 "$BGP4" --nh6 "$BGP6" \
+    --comm4 "$WORK/frr.comm4.json" --comm6 "$WORK/frr.comm6.json"
+}
+frr_check_quiet() { frr_check "$1" >/dev/null 2>&1; }
+c2_check() {
+  vtysh_in c2 "show bgp ipv4 unicast json" >"$WORK/c2.rib4.json" 2>/dev/null || { echo "vtysh failed"; return 1; }
+  "${CHECK[@]}" frr "$WORK/c2.rib4.json" "$WORK/empty.json" "$WORK/routes4.tsv" \
+    --mode "$1" --from "$BGP4,$BGP6" --path "65003" --nh4 "$EXA4" --nh6 "$EXA6"
+}
+c2_check_quiet() { c2_check "$1" >/dev/null 2>&1; }
+frr_vty_up() { vtysh_in "$1" "show bgp summary json" >/dev/null 2>&1; }
+exa_show() { exa_routes "$WORK/exa.exa.recv" "$1" "$2" | grep -F "$3" || echo "(ExaBGP has no route $3 from $1)"; }
+# prefix_json NODE PREFIX: `show bgp ipv4 unicast PREFIX json` of NODE.
+prefix_json() { vtysh_in "$1" "show bgp ipv4 unicast $2 json" 2>/dev/null; }
+# path_fields NODE PREFIX: first path of PREFIX as
+# "peer|aspath|nexthop|originatorId|clusterList|communities" (FRR's "Local"
+# for an empty AS path is printed as "").
+path_fields() {
+  prefix_json "$1" "$2" | "$PY" -c '
+import json, sys
+try:
+    o = json.load(sys.stdin)
+except ValueError:
+    sys.exit(1)
+ps = o.get("paths") or []
+if not ps:
+    sys.exit(1)
+p = ps[0]
+nh = [n.get("ip") for n in p.get("nexthops", [])]
+print("|".join([
+    str((p.get("peer") or {}).get("peerId", "")),
+    "" if (p.get("aspath") or {}).get("string") == "Local" else str((p.get("aspath") or {}).get("string", "")),
+    str(nh[0] if nh else ""),
+    str(p.get("originatorId", "")),
+    " ".join((p.get("clusterList") or {}).get("list", [])),
+    str((p.get("community") or {}).get("string", "")),
+]))'
+}
+
+# ------------------------------------------------------------------ run
+start_frr frr "$WORK/frr.conf" "$FRR4" -l "$FRR6"
+FRR_PID=$BG_PID
+start_frr c1 "$WORK/c1.conf" "$C1"
+start_frr c2 "$WORK/c2.conf" "$C2"
+start_exabgp exa "$WORK/exa.conf"
+EXA_PID=$BG_PID
+for n in frr c1 c2; do
+  wait_for 20 "FRR vty in $n" frr_vty_up "$n" || fail "FRR bgpd in $n did not start (vtysh not answering)"
+done
+kill -0 "$EXA_PID" 2>/dev/null || fail "ExaBGP exited at start"
+log "FRR (frr, c1, c2) and ExaBGP running; starting bgpd $(bgpd_path)"
+
+start_bgpd bgp "$WORK/bgpd.toml"
+
+# 1. sessions
+for s in "frr $BGP4" "frr $BGP6" "c1 $BGP4" "c2 $BGP4"; do
+  set -- $s
+  wait_for 60 "FRR $1 session to bgpd $2" frr_established "$1" "$2" || {
+    vtysh_in "$1" "show bgp summary" >&2 || true
+    fail "FRR $1 session to bgpd $2 not Established"
+  }
+done
+set --
+log "FRR sessions Established"
+sleep 5
+bgpd_alive
+
+for p in "$BGP4" "$BGP6"; do
+  wait_for 60 "ExaBGP session to bgpd $p" exa_peer_up "$WORK/exa.exa.recv" "$p" ||
+    fail "ExaBGP session to bgpd $p not up"
+done
+# 2. ExaBGP announces; FRR must get everything from bgpd
+log "ExaBGP announces $N4 IPv4 + $N6 IPv6 prefixes"
+exa_file exa "$WORK/announce.txt"
+if ! wait_for 90 "all $((N4 + N6)) prefixes in FRR from bgpd" frr_check_quiet all; then
+  frr_check all >&2 || true
+  fail "FRR did not receive all ExaBGP prefixes from bgpd with AS path 65001 65003, next hop = bgpd and community 65003:1"
+fi
+frr_check all >&2
+# per-prefix communities on a sample (first, middle, last IPv4 prefix)
+for i in 0 $((N4 / 2)) $((N4 - 1)); do
+  f=$(path_fields frr "10.3.$i.0/24") || fail "FRR has no 10.3.$i.0/24"
+  for c in 65003:1 65003:$((1000 + i)); do
+    case " ${f##*|} " in
+      *" $c "*) ;;
+      *) fail "FRR 10.3.$i.0/24 communities '${f##*|}' lack $c" ;;
+    esac
+  done
+done
+
+# 3. eBGP-learned routes reach the iBGP client c2 unchanged
+if ! wait_for 60 "c2 has the $N4 IPv4 prefixes via iBGP" c2_check_quiet all; then
+  c2_check all >&2 || true
+  fail "c2 (iBGP) did not get ExaBGP's IPv4 prefixes from bgpd with AS path 65003 and next hop $EXA4"
+fi
+c2_check all >&2
+
+# 4. FRR's routes reach ExaBGP through bgpd
+exa_ok4() { exa_routes "$WORK/exa.exa.recv" "$BGP4" "ipv4 unicast" | grep -q "^198.51.100.0/24	$BGP4	65001 65002	"; }
+exa_ok6() { exa_routes "$WORK/exa.exa.recv" "$BGP6" "ipv6 unicast" | grep -q "^2001:db8:2::/48	$BGP6	65001 65002	"; }
+wait_for 45 "ExaBGP receives 198.51.100.0/24 via bgpd" exa_ok4 ||
+  fail "ExaBGP did not get FRR's 198.51.100.0/24 with next hop $BGP4 and AS path 65001 65002; has: $(exa_show "$BGP4" "ipv4 unicast" 198.51.100.0/24)"
+wait_for 30 "ExaBGP receives 2001:db8:2::/48 via bgpd" exa_ok6 ||
+  fail "ExaBGP did not get FRR's 2001:db8:2::/48 with next hop $BGP6 and AS path 65001 65002; has: $(exa_show "$BGP6" "ipv6 unicast" 2001:db8:2::/48)"
+log "ExaBGP got FRR's routes via bgpd"
+
+# 5. route reflection c1 -> c2
+rr_ok() { [ "$(path_fields c2 203.0.113.0/24 2>/dev/null)" = "$BGP4||$C1|$C1|$BGP4|" ]; }
+if ! wait_for 45 "c2 has c1's 203.0.113.0/24 reflected by bgpd" rr_ok; then
+  log "c2 sees: $(path_fields c2 203.0.113.0/24 || echo 'no route') (peer|aspath|nexthop|originatorId|clusterList|communities)"
+  prefix_json c2 203.0.113.0/24 >&2 || true
+  fail "route reflection: c2 must get 203.0.113.0/24 from $BGP4 with empty AS path, next hop $C1, originatorId $C1, clusterList $BGP4"
+fi
+log "c2: 203.0.113.0/24 $(path_fields c2 203.0.113.0/24) (peer|aspath|nexthop|originatorId|clusterList|communities)"
+ebgp_rr_ok() { [ "$(path_fields frr 203.0.113.0/24 2>/dev/null)" = "$BGP4|65001|$BGP4|||" ]; }
+wait_for 30 "FRR (eBGP) has 203.0.113.0/24 from bgpd" ebgp_rr_ok || {
+  log "FRR sees: $(path_fields frr 203.0.113.0/24 || echo 'no route')"
+  fail "FRR (eBGP) must get 203.0.113.0/24 with AS path 65001, next hop $BGP4 and no ORIGINATOR_ID/CLUSTER_LIST"
+}
+
+# 6. withdraw half
+log "ExaBGP withdraws the first half of each family"
+exa_file exa "$WORK/withdraw-half.txt"
+if ! wait_for 60 "FRR loses the withdrawn half" frr_check_quiet half; then
+  frr_check half >&2 || true
+  fail "after ExaBGP's withdrawals FRR's RIB from bgpd is wrong"
+fi
+frr_check half >&2
+wait_for 30 "c2 loses the withdrawn half" c2_check_quiet half || {
+  c2_check half >&2 || true
+  fail "after ExaBGP's withdrawals c2's RIB from bgpd is wrong"
+}
+
+# 7. stop ExaBGP
+log "stopping ExaBGP"
+stop_pid "$EXA_PID"
+if ! wait_for 60 "ExaBGP routes gone from FRR" frr_check_quiet none; then
+  frr_check none >&2 || true
+  fail "ExaBGP's routes are still in FRR after ExaBGP stopped (bgpd did not withdraw them)"
+fi
+frr_check none >&2
+wait_for 30 "ExaBGP routes gone from c2" c2_check_quiet none || {
+  c2_check none >&2 || true
+  fail "ExaBGP's routes are still in c2 after ExaBGP stopped"
+}
+bgpd_alive
+
+# 8. SIGTERM to bgpd
+log "SIGTERM to bgpd"
+stop_bgpd_term 15
+[ "$BGPD_RC" = 0 ] || fail "bgpd did not exit 0 on SIGTERM within 15 s (status: $BGPD_RC)"
+cease_seen() {
+  # cease_seen NODE PEER: FRR logged or shows a received Cease 6/s from PEER.
+  local s j
+  j=$(vtysh_in "$1" "show bgp neighbors $2 json" 2>/dev/null || true)
+  printf '%s' "$j" >"$WORK/$1.nbr.json"
+  for s in $CEASE_SUBCODES; do
+    grep -q "NOTIFICATION: received from neighbor $2 6/$s" "$WORK/$1.frr.log" && return 0
+    printf '%s' "$j" | grep -q "\"lastErrorCodeSubcode\":\"060$s\"" && return 0
+  done
+  return 1
+}
+for s in "frr $BGP4" "frr $BGP6" "c1 $BGP4" "c2 $BGP4"; do
+  set -- $s
+  wait_for 10 "FRR $1 reports Cease from bgpd $2" cease_seen "$1" "$2" || {
+    grep -i notification "$WORK/$1.frr.log" | tail -5 >&2 || true
+    fail "FRR $1 did not report a received NOTIFICATION Cease (6/$CEASE_SUBCODES) from bgpd $2"
+  }
+  log "$1: $(grep "NOTIFICATION: received from neighbor $2" "$WORK/$1.frr.log" | tail -1) $(grep -o '"lastErrorCodeSubcode":"[^"]*"\|"lastNotificationReason":"[^"]*"\|"lastResetDueTo":"[^"]*"' "$WORK/$1.nbr.json" | tr '\n' ' ')"
+  not_established() { ! frr_established "$1" "$2"; }
+  wait_for 10 "FRR $1 session to $2 down" not_established "$1" "$2" ||
+    fail "FRR $1 still shows the session to bgpd $2 Established after SIGTERM"
+done
+set --
+log "OK"
