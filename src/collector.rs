@@ -257,36 +257,50 @@ impl Decoder {
         })
     }
 
+    /// Decodes a BGP message carrying routes. When it does not decode with
+    /// the session's ADD-PATH setting but does with the opposite one, it is
+    /// taken as it is and marked `add_path_mismatch`: gobgpd 3.10 re-encodes
+    /// post-policy and Loc-RIB routes without the path ids its session
+    /// negotiated, and a mirrored UPDATE may come before any Peer Up.
+    fn decode_update(
+        &mut self,
+        pdu: &Bytes,
+        cx: &bgp::Negotiated,
+        what: &str,
+        object: &mut Map<String, Value>,
+    ) -> Result<bgp::Message, String> {
+        let first = match bgp::Message::decode(pdu.clone(), cx) {
+            Ok(message) => return Ok(message),
+            Err(first) => first,
+        };
+        match bgp::Message::decode(pdu.clone(), &toggle_add_path(cx)) {
+            Ok(message) => {
+                tracing::warn!(
+                    message = self.messages,
+                    "{what} decodes only with ADD-PATH path ids {} (not as the peer's session negotiated)",
+                    if cx.add_path_receive.is_empty() { "present" } else { "absent" }
+                );
+                object.insert("add_path_mismatch".into(), Value::Bool(true));
+                Ok(message)
+            }
+            Err(_) => {
+                self.bgp_errors += 1;
+                tracing::error!(
+                    message = self.messages,
+                    "error: {what} holds a BGP message that does not decode: {first}"
+                );
+                Err(first.to_string())
+            }
+        }
+    }
+
     fn route_monitoring(
         &mut self,
         monitoring: &bmp::RouteMonitoring,
         object: &mut Map<String, Value>,
     ) {
         let cx = self.context(&monitoring.peer);
-        let decoded = match bgp::Message::decode(monitoring.update.clone(), &cx) {
-            Ok(message) => Ok(message),
-            Err(first) => {
-                match bgp::Message::decode(monitoring.update.clone(), &toggle_add_path(&cx)) {
-                    // gobgpd 3.10 re-encodes post-policy and Loc-RIB routes
-                    // without the path ids its session negotiated: say so, and
-                    // decode them as they are.
-                    Ok(message) => {
-                        tracing::warn!(
-                        message = self.messages,
-                        "route monitoring decodes only with ADD-PATH path ids {} (not as the peer's session negotiated)",
-                        if cx.add_path_receive.is_empty() { "present" } else { "absent" }
-                    );
-                        object.insert("add_path_mismatch".into(), Value::Bool(true));
-                        Ok(message)
-                    }
-                    Err(_) => {
-                        self.bgp_errors += 1;
-                        tracing::error!(message = self.messages, "error: route monitoring holds a BGP message that does not decode: {first}");
-                        Err(first.to_string())
-                    }
-                }
-            }
-        };
+        let decoded = self.decode_update(&monitoring.update, &cx, "route monitoring", object);
         match decoded {
             Ok(bgp::Message::Update(update)) => {
                 let announced: Vec<String> = update
@@ -379,7 +393,7 @@ impl Decoder {
                 let decoded = if errored {
                     bgp::Message::decode(pdu.clone(), &cx).map_err(|err| err.to_string())
                 } else {
-                    self.decode_bgp(pdu, &cx, "route mirroring")
+                    self.decode_update(pdu, &cx, "route mirroring", object)
                 };
                 messages.push(match decoded {
                     Ok(message) => to_value(&message),

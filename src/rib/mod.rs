@@ -4,39 +4,56 @@
 //! best-path selection, and Adj-RIB-Out per peer. Peer tasks talk to it
 //! through [`event::PeerEvent`]; it answers each session with
 //! [`event::Export`].
-
-pub mod event;
+//!
+//! # Layout
+//!
+//! - [`event`]: the contract with peer tasks;
+//! - [`attrs`]: interned attribute sets;
+//! - [`table`]: Adj-RIB-In (pre-policy, post-policy view), Loc-RIB,
+//!   Adj-RIB-Out;
+//! - [`best`]: best-path selection in gobgpd's order;
+//! - [`import`] and [`export`]: receive checks and advertisement rules,
+//!   pure functions;
+//! - [`batch`]: packing changes into UPDATEs;
+//! - [`counters`]: per-peer counters for BMP statistics;
+//! - [`state`]: [`Rib`], the state and the event handling, runtime-free;
+//! - `task`: the tokio task around it ([`spawn`]).
+//!
+//! # Known issues
+//!
+//! - No import/export policy yet: post-policy Adj-RIB-In is a view of
+//!   Loc-RIB (see [`table`]).
+//! - Only IPv4 and IPv6 unicast; other families are ignored.
+//! - ADD-PATH send advertises the best path only, with path id 1.
+//! - No next-hop tracking, LLGR or graceful-restart stale handling.
 
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
-use crate::config;
-use crate::wire::bgp::{self, Message};
+pub mod attrs;
+pub mod batch;
+pub mod best;
+pub mod counters;
+pub mod event;
+pub mod export;
+pub mod import;
+pub mod state;
+pub mod table;
+mod task;
 
-/// Starts the rib task; peer tasks send it [`event::PeerEvent`]s.
-///
-/// Stand-in until the real rib lands: on `Up` it answers with End-of-RIB
-/// for each negotiated family and otherwise drops events.
-pub fn spawn(global: Arc<config::Global>) -> (mpsc::Sender<event::PeerEvent>, JoinHandle<()>) {
-    let (events_tx, mut events_rx) = mpsc::channel(1024);
-    let handle = tokio::spawn(async move {
-        let _global = global;
-        while let Some(event) = events_rx.recv().await {
-            if let event::PeerEvent::Up { info, exports } = event {
-                let cx = &info.negotiated;
-                let messages = cx
-                    .families
-                    .iter()
-                    .filter_map(|&family| {
-                        Message::Update(bgp::end_of_rib(family)).to_bytes(cx).ok()
-                    })
-                    .collect();
-                // The session may already be gone; nothing to do then.
-                let _ = exports.send(event::Export::Messages(messages));
-            }
-        }
-    });
-    (events_tx, handle)
+pub use best::BestPathReason;
+pub use counters::{PeerCounters, PerFamily};
+pub use state::{Outgoing, Rib};
+
+/// Capacity of the event channel into the rib task.
+pub const EVENT_QUEUE: usize = 1024;
+
+/// Starts the rib task. It ends when every sender is dropped.
+pub fn spawn(
+    global: Arc<crate::config::Global>,
+) -> (mpsc::Sender<event::PeerEvent>, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel(EVENT_QUEUE);
+    let handle = tokio::spawn(task::run(global, rx));
+    (tx, handle)
 }

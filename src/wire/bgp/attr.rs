@@ -120,7 +120,7 @@ pub struct Aggregator {
 }
 
 /// A path attribute's decoded value.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AttrValue {
     /// 1: ORIGIN.
@@ -241,7 +241,7 @@ pub fn malformed_action(type_code: u8, cx: &Negotiated) -> AttrAction {
 }
 
 /// One path attribute: flags as received plus the value.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct PathAttribute {
     /// The flags octet.
     pub flags: AttrFlags,

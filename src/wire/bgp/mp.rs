@@ -95,7 +95,7 @@ pub fn is_prefix_family(family: Family) -> bool {
 }
 
 /// MP_REACH_NLRI value.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum MpReach {
     /// IPv4/IPv6 unicast or multicast prefixes.
     Prefixes {
@@ -122,7 +122,7 @@ pub enum MpReach {
 }
 
 /// MP_UNREACH_NLRI value.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum MpUnreach {
     /// IPv4/IPv6 unicast or multicast prefixes.
     Prefixes {

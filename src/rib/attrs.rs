@@ -1,0 +1,307 @@
+//! Interned path attribute sets.
+//!
+//! Most routes share their attributes with many others (a full table has
+//! roughly one distinct set per four prefixes), so each distinct set is
+//! stored once behind an [`Arc`] and routes hold a pointer to it. The
+//! [`AttrStore`] hash-conses: interning a set equal to one already held
+//! returns the held one, so two routes with equal attributes share one
+//! allocation and can be compared (and grouped into one UPDATE) by pointer.
+//!
+//! A set carries the attributes of a route except the ones the UPDATE
+//! builder writes itself (NEXT_HOP, MP_REACH_NLRI, MP_UNREACH_NLRI); the
+//! next hop is kept beside them as a [`NextHop`]. The few values best-path
+//! selection reads are computed once, when the set is built.
+
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use crate::wire::bgp::{AsPath, AttrType, AttrValue, NextHop, Origin, PathAttribute, SegmentType};
+
+/// One route's path attributes, with the next hop kept apart.
+///
+/// Equality and hashing cover the attributes and the next hop only; the
+/// other fields are derived from them.
+#[derive(Debug, Clone)]
+pub struct PathAttrs {
+    attributes: Vec<PathAttribute>,
+    next_hop: Option<NextHop>,
+    local_pref: Option<u32>,
+    med: Option<u32>,
+    origin: Option<Origin>,
+    as_path_len: usize,
+    first_as: Option<u32>,
+}
+
+impl PartialEq for PathAttrs {
+    fn eq(&self, other: &Self) -> bool {
+        self.next_hop == other.next_hop && self.attributes == other.attributes
+    }
+}
+
+impl Eq for PathAttrs {}
+
+impl Hash for PathAttrs {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.next_hop.hash(state);
+        self.attributes.hash(state);
+    }
+}
+
+/// True for the attributes the UPDATE builder writes itself.
+fn builder_owned(attribute: &PathAttribute) -> bool {
+    matches!(
+        AttrType::from(attribute.type_code()),
+        AttrType::NextHop | AttrType::MpReachNlri | AttrType::MpUnreachNlri
+    )
+}
+
+impl PathAttrs {
+    /// A set from `attributes` (NEXT_HOP, MP_REACH and MP_UNREACH are
+    /// dropped, the rest sorted by type code, the first of each type kept)
+    /// and the route's next hop.
+    pub fn new(mut attributes: Vec<PathAttribute>, next_hop: Option<NextHop>) -> PathAttrs {
+        attributes.retain(|a| !builder_owned(a));
+        attributes.sort_by_key(PathAttribute::type_code);
+        attributes.dedup_by_key(|a| a.type_code());
+        let mut set = PathAttrs {
+            attributes,
+            next_hop,
+            local_pref: None,
+            med: None,
+            origin: None,
+            as_path_len: 0,
+            first_as: None,
+        };
+        set.derive();
+        set
+    }
+
+    fn derive(&mut self) {
+        self.local_pref = None;
+        self.med = None;
+        self.origin = None;
+        self.as_path_len = 0;
+        self.first_as = None;
+        for attribute in &self.attributes {
+            match &attribute.value {
+                AttrValue::LocalPref(v) => self.local_pref = Some(*v),
+                AttrValue::MultiExitDisc(v) => self.med = Some(*v),
+                AttrValue::Origin(o) => self.origin = Some(*o),
+                AttrValue::AsPath(path) => {
+                    self.as_path_len = path.path_len();
+                    self.first_as = first_as(path);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The attributes, sorted by type code, without NEXT_HOP and MP_*.
+    pub fn attributes(&self) -> &[PathAttribute] {
+        &self.attributes
+    }
+
+    /// The next hop (NEXT_HOP or the MP_REACH_NLRI next hop).
+    pub fn next_hop(&self) -> Option<&NextHop> {
+        self.next_hop.as_ref()
+    }
+
+    /// LOCAL_PREF, if present.
+    pub fn local_pref(&self) -> Option<u32> {
+        self.local_pref
+    }
+
+    /// MULTI_EXIT_DISC, if present.
+    pub fn med(&self) -> Option<u32> {
+        self.med
+    }
+
+    /// ORIGIN, if present.
+    pub fn origin(&self) -> Option<Origin> {
+        self.origin
+    }
+
+    /// AS_PATH length for route selection (a set counts one,
+    /// confederation segments zero; 0 without AS_PATH).
+    pub fn as_path_len(&self) -> usize {
+        self.as_path_len
+    }
+
+    /// The leftmost ASN outside confederation segments: the neighbor AS
+    /// that MED comparison groups by (RFC 4271 §9.1.2.2 c).
+    pub fn first_as(&self) -> Option<u32> {
+        self.first_as
+    }
+
+    /// The AS_PATH, if present.
+    pub fn as_path(&self) -> Option<&AsPath> {
+        self.attributes.iter().find_map(|a| match &a.value {
+            AttrValue::AsPath(path) => Some(path),
+            _ => None,
+        })
+    }
+
+    /// The first attribute of this type.
+    pub fn get(&self, attr_type: AttrType) -> Option<&PathAttribute> {
+        let type_code = u8::from(attr_type);
+        self.attributes.iter().find(|a| a.type_code() == type_code)
+    }
+
+    /// Replaces (or adds) the attribute of `value`'s type.
+    pub fn set(&mut self, value: AttrValue) {
+        let type_code = value.type_code();
+        match self
+            .attributes
+            .binary_search_by_key(&type_code, PathAttribute::type_code)
+        {
+            Ok(i) => {
+                if let Some(slot) = self.attributes.get_mut(i) {
+                    *slot = PathAttribute::new(value);
+                }
+            }
+            Err(i) => self.attributes.insert(i, PathAttribute::new(value)),
+        }
+        self.derive();
+    }
+
+    /// Removes the attribute of this type, if present.
+    pub fn remove(&mut self, attr_type: AttrType) {
+        let type_code = u8::from(attr_type);
+        self.attributes.retain(|a| a.type_code() != type_code);
+        self.derive();
+    }
+
+    /// Sets the Partial bit on unrecognized optional transitive
+    /// attributes, as a speaker passing them on must (RFC 4271 §5).
+    pub fn mark_partial(&mut self) {
+        for attribute in &mut self.attributes {
+            attribute.mark_partial();
+        }
+    }
+
+    /// Sets the next hop.
+    pub fn set_next_hop(&mut self, next_hop: NextHop) {
+        self.next_hop = Some(next_hop);
+    }
+}
+
+fn first_as(path: &AsPath) -> Option<u32> {
+    path.segments
+        .iter()
+        .find(|s| matches!(s.kind, SegmentType::Sequence | SegmentType::Set))
+        .and_then(|s| s.asns.first().copied())
+}
+
+/// The hash-consing store: one [`Arc`] per distinct [`PathAttrs`].
+///
+/// Every holder gives its `Arc` back through [`AttrStore::release`], which
+/// forgets a set when the store's own reference is the last one left.
+#[derive(Debug, Default)]
+pub struct AttrStore {
+    sets: HashSet<Arc<PathAttrs>>,
+}
+
+impl AttrStore {
+    /// An empty store.
+    pub fn new() -> AttrStore {
+        AttrStore::default()
+    }
+
+    /// The shared copy of `attrs`, inserting it when new.
+    pub fn intern(&mut self, attrs: PathAttrs) -> Arc<PathAttrs> {
+        if let Some(held) = self.sets.get(&attrs) {
+            return Arc::clone(held);
+        }
+        let shared = Arc::new(attrs);
+        self.sets.insert(Arc::clone(&shared));
+        shared
+    }
+
+    /// Gives back one reference; the set is forgotten when nobody else
+    /// holds it.
+    pub fn release(&mut self, attrs: Arc<PathAttrs>) {
+        // Ours plus the one being released: nobody else holds it.
+        if Arc::strong_count(&attrs) == 2 {
+            self.sets.remove(&*attrs);
+        }
+    }
+
+    /// Number of distinct sets held.
+    pub fn len(&self) -> usize {
+        self.sets.len()
+    }
+
+    /// No set is held.
+    pub fn is_empty(&self) -> bool {
+        self.sets.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn set(local_pref: u32) -> PathAttrs {
+        PathAttrs::new(
+            vec![
+                PathAttribute::new(AttrValue::LocalPref(local_pref)),
+                PathAttribute::new(AttrValue::Origin(Origin::Igp)),
+                PathAttribute::new(AttrValue::NextHop(Ipv4Addr::new(192, 0, 2, 1))),
+            ],
+            Some(NextHop::V4(Ipv4Addr::new(192, 0, 2, 1))),
+        )
+    }
+
+    #[test]
+    fn equal_sets_are_interned_once() {
+        let mut store = AttrStore::new();
+        let a = store.intern(set(100));
+        let b = store.intern(set(100));
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(store.len(), 1);
+        let c = store.intern(set(200));
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert_eq!(store.len(), 2);
+    }
+
+    #[test]
+    fn set_is_forgotten_when_last_holder_releases_it() {
+        let mut store = AttrStore::new();
+        let a = store.intern(set(100));
+        let b = store.intern(set(100));
+        store.release(a);
+        assert_eq!(store.len(), 1);
+        store.release(b);
+        assert!(store.is_empty());
+    }
+
+    #[test]
+    fn builder_owned_attributes_are_dropped_and_rest_sorted() {
+        let attrs = set(100);
+        let codes: Vec<u8> = attrs.attributes().iter().map(|a| a.type_code()).collect();
+        assert_eq!(codes, vec![1, 5]);
+        assert_eq!(attrs.local_pref(), Some(100));
+        assert_eq!(attrs.origin(), Some(Origin::Igp));
+    }
+
+    #[test]
+    fn first_as_skips_confederation_segments() {
+        let path = AsPath {
+            segments: vec![
+                crate::wire::bgp::Segment {
+                    kind: SegmentType::ConfedSequence,
+                    asns: vec![64512],
+                },
+                crate::wire::bgp::Segment {
+                    kind: SegmentType::Sequence,
+                    asns: vec![65002, 65003],
+                },
+            ],
+        };
+        let attrs = PathAttrs::new(vec![PathAttribute::new(AttrValue::AsPath(path))], None);
+        assert_eq!(attrs.first_as(), Some(65002));
+        assert_eq!(attrs.as_path_len(), 2);
+    }
+}

@@ -1,0 +1,297 @@
+//! Advertisement rules: what one peer gets for one best path, as pure
+//! functions.
+//!
+//! [`export`] decides whether a path goes to a peer and with which
+//! attributes; [`two_octet_attributes`] rewrites a set for a peer without
+//! the 4-octet AS capability (RFC 6793 §4.2.2).
+//!
+//! Rules, in order:
+//!
+//! - a path is never sent back to the peer it came from (gobgpd does the
+//!   same for ordinary peers);
+//! - to an eBGP peer that is not a route-server client, a path whose
+//!   AS_PATH holds that peer's AS is not sent (gobgpd's export AS-loop
+//!   check), unless `replace-peer-as` rewrites it;
+//! - iBGP-learned paths go to iBGP peers only by reflection (RFC 4456 §6):
+//!   from a client to every iBGP peer, from a non-client to clients only;
+//!   a reflected path gets ORIGINATOR_ID (the source's router id) when it
+//!   has none, and the target's cluster id prepended to CLUSTER_LIST;
+//! - to an eBGP peer: `remove-private-as`, then `replace-peer-as`, then our
+//!   AS prepended (a new AS_SEQUENCE when the first segment is a set or
+//!   full); next hop set to our address on the session; LOCAL_PREF,
+//!   ORIGINATOR_ID and CLUSTER_LIST removed; MED removed unless the path
+//!   is locally originated (gobgpd drops a received MED);
+//! - to an iBGP peer: next hop kept (ours for a locally originated path),
+//!   LOCAL_PREF 100 added when absent;
+//! - to a route-server client (RFC 7947): AS_PATH, next hop and MED as
+//!   they are; LOCAL_PREF, ORIGINATOR_ID and CLUSTER_LIST removed when the
+//!   client is external;
+//! - unrecognized optional transitive attributes get the Partial bit.
+//!
+//! # Next hop "self"
+//!
+//! Our address on the session ([`SessionInfo::local`]). For IPv6 routes on
+//! an IPv4 session we send the IPv4-mapped address `::ffff:a.b.c.d`, as
+//! gobgpd does. For IPv4 routes on an IPv6 session we use, in order, an
+//! IPv4-mapped local address, the neighbor's configured IPv4
+//! `local-address`, the first IPv4 global `local-address-list` entry; with
+//! none of those the route is not sent (no RFC 8950 extended next hop yet).
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::attrs::PathAttrs;
+use super::event::{PeerId, SessionInfo};
+use super::table::Source;
+use crate::config::{Global, PeerType, RemovePrivateAs};
+use crate::wire::bgp::{
+    Aggregator, AsPath, AttrType, AttrValue, NextHop, PathAttribute, Segment, SegmentType,
+};
+use crate::wire::Family;
+
+/// AS_TRANS (RFC 6793 §9).
+pub const AS_TRANS: u32 = 23456;
+
+/// What the advertisement rules need to know about the receiving peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The peer's address.
+    pub peer: PeerId,
+    /// eBGP (from the configured peer type, as gobgpd).
+    pub external: bool,
+    /// The peer's AS.
+    pub peer_as: u32,
+    /// Our AS on this session.
+    pub local_as: u32,
+    /// The peer is our route-reflector client.
+    pub route_reflector_client: bool,
+    /// The peer is our route-server client.
+    pub route_server_client: bool,
+    /// Cluster id we put in CLUSTER_LIST when reflecting to this peer.
+    pub cluster_id: Ipv4Addr,
+    /// `remove-private-as`.
+    pub remove_private_as: Option<RemovePrivateAs>,
+    /// `replace-peer-as`.
+    pub replace_peer_as: bool,
+    /// Our next hop for IPv4 routes, if we have one.
+    pub next_hop_v4: Option<NextHop>,
+    /// Our next hop for IPv6 routes.
+    pub next_hop_v6: Option<NextHop>,
+}
+
+impl Target {
+    /// The rules' view of an established session.
+    pub fn from_session(info: &SessionInfo, global: &Global) -> Target {
+        let neighbor = &info.neighbor;
+        let local = info.local.ip();
+        let configured = neighbor.transport.local_address.into_iter();
+        let next_hop_v4 = match local {
+            IpAddr::V4(v4) => Some(v4),
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().or_else(|| {
+                configured
+                    .chain(global.local_addresses.iter().copied())
+                    .find_map(|a| match a {
+                        IpAddr::V4(v4) if !v4.is_unspecified() => Some(v4),
+                        _ => None,
+                    })
+            }),
+        }
+        .map(NextHop::V4);
+        let global_v6 = match local {
+            IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+            IpAddr::V6(v6) => v6,
+        };
+        Target {
+            peer: info.peer,
+            external: neighbor.peer_type == PeerType::External,
+            peer_as: info.peer_as,
+            local_as: info.local_as,
+            route_reflector_client: neighbor.route_reflector_client,
+            route_server_client: neighbor.route_server_client,
+            cluster_id: neighbor.cluster_id,
+            remove_private_as: neighbor.remove_private_as,
+            replace_peer_as: neighbor.replace_peer_as,
+            next_hop_v4,
+            next_hop_v6: Some(NextHop::V6 {
+                global: global_v6,
+                link_local: None,
+            }),
+        }
+    }
+
+    fn self_next_hop(&self, family: Family) -> Option<NextHop> {
+        if family == Family::IPV6_UNICAST {
+            self.next_hop_v6
+        } else {
+            self.next_hop_v4
+        }
+    }
+}
+
+/// The attributes `target` gets for a best path from `source` with
+/// `attrs` in `family`, or `None` when the path is not advertised to it.
+pub fn export(
+    source: &Source,
+    attrs: &PathAttrs,
+    family: Family,
+    target: &Target,
+) -> Option<PathAttrs> {
+    if source.peer == Some(target.peer) {
+        return None;
+    }
+    if target.external
+        && !target.route_server_client
+        && !target.replace_peer_as
+        && attrs.as_path().is_some_and(|p| contains(p, target.peer_as))
+    {
+        return None;
+    }
+    let internal_source = !source.external && !source.is_local();
+    let reflect = internal_source && !target.external;
+    if reflect && !source.route_reflector_client && !target.route_reflector_client {
+        return None;
+    }
+    let mut out = attrs.clone();
+    out.mark_partial();
+    if target.route_server_client {
+        if target.external {
+            strip_internal(&mut out);
+        }
+        if out.next_hop().is_none() || source.is_local() {
+            out.set_next_hop(target.self_next_hop(family)?);
+        }
+        return Some(out);
+    }
+    if target.external {
+        let mut path = attrs.as_path().cloned().unwrap_or_default();
+        match target.remove_private_as {
+            Some(RemovePrivateAs::All) => remove_private(&mut path),
+            Some(RemovePrivateAs::Replace) => replace_asns(&mut path, is_private, target.local_as),
+            None => {}
+        }
+        if target.replace_peer_as {
+            let peer_as = target.peer_as;
+            replace_asns(&mut path, |asn| asn == peer_as, target.local_as);
+        }
+        prepend(&mut path, target.local_as);
+        out.set(AttrValue::AsPath(path));
+        strip_internal(&mut out);
+        if !source.is_local() {
+            out.remove(AttrType::MultiExitDisc);
+        }
+        out.set_next_hop(target.self_next_hop(family)?);
+        return Some(out);
+    }
+    if reflect {
+        if out.get(AttrType::OriginatorId).is_none() {
+            out.set(AttrValue::OriginatorId(source.router_id));
+        }
+        let mut clusters = vec![target.cluster_id];
+        if let Some(PathAttribute {
+            value: AttrValue::ClusterList(list),
+            ..
+        }) = out.get(AttrType::ClusterList)
+        {
+            clusters.extend_from_slice(list);
+        }
+        out.set(AttrValue::ClusterList(clusters));
+    }
+    if out.local_pref().is_none() {
+        out.set(AttrValue::LocalPref(100));
+    }
+    if source.is_local() || out.next_hop().is_none() {
+        out.set_next_hop(target.self_next_hop(family)?);
+    }
+    Some(out)
+}
+
+/// LOCAL_PREF, ORIGINATOR_ID and CLUSTER_LIST stay inside the AS.
+fn strip_internal(attrs: &mut PathAttrs) {
+    attrs.remove(AttrType::LocalPref);
+    attrs.remove(AttrType::OriginatorId);
+    attrs.remove(AttrType::ClusterList);
+}
+
+/// The path holds `asn` in any segment.
+pub fn contains(path: &AsPath, asn: u32) -> bool {
+    path.segments.iter().any(|s| s.asns.contains(&asn))
+}
+
+/// Private ASNs (RFC 6996): 64512–65534 and 4200000000–4294967294.
+pub fn is_private(asn: u32) -> bool {
+    (64512..=65534).contains(&asn) || (4_200_000_000..=4_294_967_294).contains(&asn)
+}
+
+fn remove_private(path: &mut AsPath) {
+    for segment in &mut path.segments {
+        segment.asns.retain(|asn| !is_private(*asn));
+    }
+    path.segments.retain(|s| !s.asns.is_empty());
+}
+
+fn replace_asns(path: &mut AsPath, matches: impl Fn(u32) -> bool, with: u32) {
+    for asn in path.segments.iter_mut().flat_map(|s| s.asns.iter_mut()) {
+        if matches(*asn) {
+            *asn = with;
+        }
+    }
+}
+
+/// Prepends `asn` to the leading AS_SEQUENCE, or in a new one when the
+/// path starts with another segment type or a full (255) sequence.
+pub fn prepend(path: &mut AsPath, asn: u32) {
+    match path.segments.first_mut() {
+        Some(first) if first.kind == SegmentType::Sequence && first.asns.len() < 255 => {
+            first.asns.insert(0, asn);
+        }
+        _ => path.segments.insert(
+            0,
+            Segment {
+                kind: SegmentType::Sequence,
+                asns: vec![asn],
+            },
+        ),
+    }
+}
+
+/// The attributes to encode for a peer without the 4-octet AS capability
+/// (RFC 6793 §4.2.2): an ASN above 65535 becomes AS_TRANS in AS_PATH and
+/// AGGREGATOR, and the real values travel in AS4_PATH (without
+/// confederation segments) and AS4_AGGREGATOR.
+pub fn two_octet_attributes(attrs: &PathAttrs) -> Vec<PathAttribute> {
+    let wide = |asn: &u32| *asn > 0xffff;
+    let mut out = Vec::with_capacity(attrs.attributes().len() + 2);
+    for attribute in attrs.attributes() {
+        match &attribute.value {
+            AttrValue::As4Path(_) | AttrValue::As4Aggregator(_) => {}
+            AttrValue::AsPath(path) if path.segments.iter().flat_map(|s| &s.asns).any(wide) => {
+                let mut narrow = path.clone();
+                replace_asns(&mut narrow, |asn| asn > 0xffff, AS_TRANS);
+                out.push(PathAttribute {
+                    flags: attribute.flags,
+                    value: AttrValue::AsPath(narrow),
+                });
+                let mut as4 = path.clone();
+                as4.segments
+                    .retain(|s| matches!(s.kind, SegmentType::Sequence | SegmentType::Set));
+                out.push(PathAttribute::new(AttrValue::As4Path(as4)));
+            }
+            AttrValue::Aggregator(aggregator) if wide(&aggregator.asn) => {
+                out.push(PathAttribute {
+                    flags: attribute.flags,
+                    value: AttrValue::Aggregator(Aggregator {
+                        asn: AS_TRANS,
+                        address: aggregator.address,
+                    }),
+                });
+                out.push(PathAttribute::new(AttrValue::As4Aggregator(*aggregator)));
+            }
+            _ => out.push(attribute.clone()),
+        }
+    }
+    out.sort_by_key(PathAttribute::type_code);
+    out
+}
+
+#[cfg(test)]
+#[path = "export_tests.rs"]
+mod tests;

@@ -1,0 +1,388 @@
+//! One advertisement rule per test.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::*;
+use crate::wire::bgp::Origin;
+
+const LOCAL_AS: u32 = 65001;
+
+fn peer(n: u8) -> PeerId {
+    IpAddr::V4(Ipv4Addr::new(192, 0, 2, n))
+}
+
+fn source(n: u8, external: bool, client: bool) -> Source {
+    Source {
+        peer: Some(peer(n)),
+        router_id: Ipv4Addr::new(10, 0, 0, n),
+        peer_as: if external {
+            65000 + u32::from(n)
+        } else {
+            LOCAL_AS
+        },
+        external,
+        route_reflector_client: client,
+    }
+}
+
+fn local() -> Source {
+    Source {
+        peer: None,
+        router_id: Ipv4Addr::new(10, 0, 0, 100),
+        peer_as: LOCAL_AS,
+        external: false,
+        route_reflector_client: false,
+    }
+}
+
+fn target(n: u8, external: bool) -> Target {
+    Target {
+        peer: peer(n),
+        external,
+        peer_as: if external {
+            65000 + u32::from(n)
+        } else {
+            LOCAL_AS
+        },
+        local_as: LOCAL_AS,
+        route_reflector_client: false,
+        route_server_client: false,
+        cluster_id: Ipv4Addr::new(10, 0, 0, 100),
+        remove_private_as: None,
+        replace_peer_as: false,
+        next_hop_v4: Some(NextHop::V4(Ipv4Addr::new(192, 0, 2, 100))),
+        next_hop_v6: Some(NextHop::V6 {
+            global: Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 100),
+            link_local: None,
+        }),
+    }
+}
+
+fn received_next_hop() -> NextHop {
+    NextHop::V4(Ipv4Addr::new(198, 51, 100, 1))
+}
+
+fn attrs(asns: &[u32], extra: Vec<AttrValue>) -> PathAttrs {
+    let mut values = vec![
+        AttrValue::Origin(Origin::Igp),
+        AttrValue::AsPath(AsPath::from_sequence(asns.to_vec())),
+    ];
+    values.extend(extra);
+    PathAttrs::new(
+        values.into_iter().map(PathAttribute::new).collect(),
+        Some(received_next_hop()),
+    )
+}
+
+fn path_of(a: &PathAttrs) -> String {
+    a.as_path().map(ToString::to_string).unwrap_or_default()
+}
+
+const V4: Family = Family::IPV4_UNICAST;
+
+#[test]
+fn route_is_not_sent_back_to_its_source() {
+    let a = attrs(&[65002], vec![]);
+    assert_eq!(
+        export(&source(2, true, false), &a, V4, &target(2, true)),
+        None
+    );
+}
+
+#[test]
+fn ebgp_route_is_sent_to_another_ebgp_peer() {
+    let a = attrs(&[65002], vec![]);
+    assert!(export(&source(2, true, false), &a, V4, &target(3, true)).is_some());
+}
+
+#[test]
+fn route_holding_the_ebgp_peers_as_is_not_sent_to_it() {
+    let a = attrs(&[65002, 65003], vec![]);
+    assert_eq!(
+        export(&source(2, true, false), &a, V4, &target(3, true)),
+        None
+    );
+}
+
+#[test]
+fn ibgp_route_is_not_sent_to_ibgp_peer_without_reflection() {
+    let a = attrs(&[65010], vec![]);
+    assert_eq!(
+        export(&source(2, false, false), &a, V4, &target(3, false)),
+        None
+    );
+}
+
+#[test]
+fn route_from_client_is_reflected_to_non_client() {
+    let a = attrs(&[65010], vec![]);
+    assert!(export(&source(2, false, true), &a, V4, &target(3, false)).is_some());
+}
+
+#[test]
+fn route_from_non_client_is_reflected_to_client() {
+    let a = attrs(&[65010], vec![]);
+    let client = Target {
+        route_reflector_client: true,
+        ..target(3, false)
+    };
+    assert!(export(&source(2, false, false), &a, V4, &client).is_some());
+}
+
+#[test]
+fn reflected_route_gets_originator_id_and_cluster_list() {
+    let a = attrs(
+        &[65010],
+        vec![AttrValue::ClusterList(vec![Ipv4Addr::new(10, 9, 9, 9)])],
+    );
+    let out = export(&source(2, false, true), &a, V4, &target(3, false)).expect("reflected");
+    assert_eq!(
+        out.get(AttrType::OriginatorId).map(|a| &a.value),
+        Some(&AttrValue::OriginatorId(Ipv4Addr::new(10, 0, 0, 2)))
+    );
+    assert_eq!(
+        out.get(AttrType::ClusterList).map(|a| &a.value),
+        Some(&AttrValue::ClusterList(vec![
+            Ipv4Addr::new(10, 0, 0, 100),
+            Ipv4Addr::new(10, 9, 9, 9)
+        ]))
+    );
+}
+
+#[test]
+fn reflection_keeps_an_existing_originator_id() {
+    let originator = Ipv4Addr::new(10, 7, 7, 7);
+    let a = attrs(&[65010], vec![AttrValue::OriginatorId(originator)]);
+    let out = export(&source(2, false, true), &a, V4, &target(3, false)).expect("reflected");
+    assert_eq!(
+        out.get(AttrType::OriginatorId).map(|a| &a.value),
+        Some(&AttrValue::OriginatorId(originator))
+    );
+}
+
+#[test]
+fn ebgp_export_prepends_local_as() {
+    let a = attrs(&[65002, 65100], vec![]);
+    let out = export(&source(2, true, false), &a, V4, &target(3, true)).expect("sent");
+    assert_eq!(path_of(&out), "65001 65002 65100");
+}
+
+#[test]
+fn ebgp_export_starts_a_new_segment_before_a_set() {
+    let path = AsPath {
+        segments: vec![Segment {
+            kind: SegmentType::Set,
+            asns: vec![65100, 65200],
+        }],
+    };
+    let a = PathAttrs::new(
+        vec![PathAttribute::new(AttrValue::AsPath(path))],
+        Some(received_next_hop()),
+    );
+    let out = export(&local(), &a, V4, &target(3, true)).expect("sent");
+    assert_eq!(path_of(&out), "65001 {65100,65200}");
+}
+
+#[test]
+fn ebgp_export_starts_a_new_segment_when_the_first_is_full() {
+    let full: Vec<u32> = (0..255).map(|i| 64000 + i).collect();
+    let a = attrs(&full, vec![]);
+    let out = export(&local(), &a, V4, &target(3, true)).expect("sent");
+    let segments = &out.as_path().expect("path").segments;
+    assert_eq!(segments.len(), 2);
+    assert_eq!(segments[0].asns, vec![LOCAL_AS]);
+}
+
+#[test]
+fn ebgp_export_sets_next_hop_to_our_address() {
+    let a = attrs(&[65002], vec![]);
+    let out = export(&source(2, true, false), &a, V4, &target(3, true)).expect("sent");
+    assert_eq!(out.next_hop(), target(3, true).next_hop_v4.as_ref());
+}
+
+#[test]
+fn ebgp_export_strips_local_pref() {
+    let a = attrs(&[65002], vec![AttrValue::LocalPref(200)]);
+    let out = export(&source(2, true, false), &a, V4, &target(3, true)).expect("sent");
+    assert_eq!(out.local_pref(), None);
+}
+
+#[test]
+fn ebgp_export_drops_med_received_from_another_as() {
+    let a = attrs(&[65002], vec![AttrValue::MultiExitDisc(10)]);
+    let out = export(&source(2, true, false), &a, V4, &target(3, true)).expect("sent");
+    assert_eq!(out.med(), None);
+}
+
+#[test]
+fn ebgp_export_keeps_med_of_a_local_route() {
+    let a = attrs(&[], vec![AttrValue::MultiExitDisc(10)]);
+    let out = export(&local(), &a, V4, &target(3, true)).expect("sent");
+    assert_eq!(out.med(), Some(10));
+}
+
+#[test]
+fn ebgp_export_drops_originator_id_and_cluster_list() {
+    let a = attrs(
+        &[65010],
+        vec![
+            AttrValue::OriginatorId(Ipv4Addr::new(10, 7, 7, 7)),
+            AttrValue::ClusterList(vec![Ipv4Addr::new(10, 9, 9, 9)]),
+        ],
+    );
+    let out = export(&source(2, false, false), &a, V4, &target(3, true)).expect("sent");
+    assert!(out.get(AttrType::OriginatorId).is_none());
+    assert!(out.get(AttrType::ClusterList).is_none());
+}
+
+#[test]
+fn ibgp_export_keeps_next_hop() {
+    let a = attrs(&[65002], vec![]);
+    let out = export(&source(2, true, false), &a, V4, &target(3, false)).expect("sent");
+    assert_eq!(out.next_hop(), Some(&received_next_hop()));
+    assert_eq!(path_of(&out), "65002");
+}
+
+#[test]
+fn ibgp_export_sets_next_hop_self_for_local_route() {
+    let a = attrs(&[], vec![]);
+    let out = export(&local(), &a, V4, &target(3, false)).expect("sent");
+    assert_eq!(out.next_hop(), target(3, false).next_hop_v4.as_ref());
+}
+
+#[test]
+fn ibgp_export_adds_local_pref_100_when_absent() {
+    let a = attrs(&[65002], vec![]);
+    let out = export(&source(2, true, false), &a, V4, &target(3, false)).expect("sent");
+    assert_eq!(out.local_pref(), Some(100));
+}
+
+#[test]
+fn ibgp_export_keeps_an_existing_local_pref() {
+    let a = attrs(&[65002], vec![AttrValue::LocalPref(300)]);
+    let out = export(&source(2, true, false), &a, V4, &target(3, false)).expect("sent");
+    assert_eq!(out.local_pref(), Some(300));
+}
+
+#[test]
+fn route_server_client_gets_as_path_next_hop_and_med_unchanged() {
+    let a = attrs(&[65002], vec![AttrValue::MultiExitDisc(10)]);
+    let rs = Target {
+        route_server_client: true,
+        ..target(3, true)
+    };
+    let out = export(&source(2, true, false), &a, V4, &rs).expect("sent");
+    assert_eq!(path_of(&out), "65002");
+    assert_eq!(out.next_hop(), Some(&received_next_hop()));
+    assert_eq!(out.med(), Some(10));
+}
+
+#[test]
+fn remove_private_as_all_strips_private_asns() {
+    let a = attrs(&[65002, 64600, 3356, 4_200_000_001], vec![]);
+    let t = Target {
+        remove_private_as: Some(RemovePrivateAs::All),
+        ..target(3, true)
+    };
+    let out = export(&source(2, true, false), &a, V4, &t).expect("sent");
+    assert_eq!(path_of(&out), "65001 3356");
+}
+
+#[test]
+fn remove_private_as_replace_puts_local_as_in_their_place() {
+    let a = attrs(&[64600, 3356], vec![]);
+    let t = Target {
+        remove_private_as: Some(RemovePrivateAs::Replace),
+        ..target(3, true)
+    };
+    let out = export(&source(2, true, false), &a, V4, &t).expect("sent");
+    assert_eq!(path_of(&out), "65001 65001 3356");
+}
+
+#[test]
+fn replace_peer_as_rewrites_the_peers_as_to_ours() {
+    let a = attrs(&[65002, 65003], vec![]);
+    let t = Target {
+        replace_peer_as: true,
+        ..target(3, true)
+    };
+    let out = export(&source(2, true, false), &a, V4, &t).expect("sent");
+    assert_eq!(path_of(&out), "65001 65002 65001");
+}
+
+#[test]
+fn ipv6_route_gets_our_ipv6_next_hop() {
+    let a = attrs(&[65002], vec![]);
+    let t = target(3, true);
+    let out = export(&source(2, true, false), &a, Family::IPV6_UNICAST, &t).expect("sent");
+    assert_eq!(out.next_hop(), t.next_hop_v6.as_ref());
+}
+
+#[test]
+fn ipv4_route_is_not_sent_without_an_ipv4_next_hop() {
+    let a = attrs(&[65002], vec![]);
+    let t = Target {
+        next_hop_v4: None,
+        ..target(3, true)
+    };
+    assert_eq!(export(&source(2, true, false), &a, V4, &t), None);
+}
+
+#[test]
+fn unknown_transitive_attribute_is_passed_on_with_partial_bit() {
+    let unknown = AttrValue::Unknown {
+        type_code: 99,
+        value: bytes::Bytes::from_static(&[1, 2]),
+    };
+    let a = attrs(&[65002], vec![unknown]);
+    let out = export(&source(2, true, false), &a, V4, &target(3, true)).expect("sent");
+    let flags = out
+        .attributes()
+        .iter()
+        .find(|a| a.type_code() == 99)
+        .map(|a| a.flags.0);
+    assert_eq!(flags.map(|f| f & 0x20), Some(0x20));
+}
+
+#[test]
+fn two_octet_peer_gets_as_trans_and_as4_path() {
+    let a = attrs(&[4_200_000_001, 65002], vec![]);
+    let list = two_octet_attributes(&a);
+    let as_path = list.iter().find_map(|a| match &a.value {
+        AttrValue::AsPath(p) => Some(p.to_string()),
+        _ => None,
+    });
+    let as4_path = list.iter().find_map(|a| match &a.value {
+        AttrValue::As4Path(p) => Some(p.to_string()),
+        _ => None,
+    });
+    assert_eq!(as_path.as_deref(), Some("23456 65002"));
+    assert_eq!(as4_path.as_deref(), Some("4200000001 65002"));
+}
+
+#[test]
+fn two_octet_peer_gets_no_as4_path_when_every_asn_fits() {
+    let a = attrs(&[65002], vec![]);
+    let list = two_octet_attributes(&a);
+    assert!(list
+        .iter()
+        .all(|a| !matches!(a.value, AttrValue::As4Path(_))));
+}
+
+#[test]
+fn two_octet_peer_gets_as_trans_aggregator_and_as4_aggregator() {
+    let aggregator = Aggregator {
+        asn: 4_200_000_001,
+        address: Ipv4Addr::new(10, 0, 0, 1),
+    };
+    let a = attrs(&[65002], vec![AttrValue::Aggregator(aggregator)]);
+    let list = two_octet_attributes(&a);
+    assert!(list.iter().any(|a| a.value
+        == AttrValue::Aggregator(Aggregator {
+            asn: AS_TRANS,
+            address: aggregator.address
+        })));
+    assert!(list
+        .iter()
+        .any(|a| a.value == AttrValue::As4Aggregator(aggregator)));
+}

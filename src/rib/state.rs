@@ -1,0 +1,439 @@
+//! [`Rib`]: the routing state and what each event does to it, without any
+//! runtime, so the task, the tests and the benchmark drive the same code.
+//!
+//! Every event follows the same shape: change Adj-RIB-In and the Loc-RIB
+//! candidates, run one best-path decision per touched prefix, then for
+//! every established peer compare the advertised best with its
+//! Adj-RIB-Out and pack the difference into UPDATEs.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use ipnet::IpNet;
+
+use super::attrs::{AttrStore, PathAttrs};
+use super::batch::{end_of_rib, outgoing_nlri, Batch};
+use super::best;
+use super::counters::PeerCounters;
+use super::event::{PeerId, SessionInfo};
+use super::export::{export, Target};
+use super::import::{self, ImportRules};
+use super::table::{
+    family_index, family_of, AdjRibIn, AdjRibOut, Destination, LocRib, Path, PostPolicy,
+    ReceivedRoute, Source, FAMILIES,
+};
+use crate::config::{Global, PeerType};
+use crate::wire::bgp::{NextHop, Nlri, Update};
+use crate::wire::Family;
+
+/// Messages to send, per peer, in order.
+pub type Outgoing = Vec<(PeerId, Vec<Bytes>)>;
+
+/// One established session's state.
+#[derive(Debug)]
+struct Peer {
+    info: Arc<SessionInfo>,
+    source: Arc<Source>,
+    target: Target,
+    rules: ImportRules,
+    rib_in: AdjRibIn,
+    rib_out: AdjRibOut,
+    counters: PeerCounters,
+}
+
+/// All routing state: interned attributes, Adj-RIB-In/Out per peer and
+/// Loc-RIB.
+#[derive(Debug)]
+pub struct Rib {
+    global: Arc<Global>,
+    store: AttrStore,
+    loc: LocRib,
+    peers: HashMap<PeerId, Peer>,
+    seq: u64,
+}
+
+impl Rib {
+    /// Empty tables for the speaker configured by `global`.
+    pub fn new(global: Arc<Global>) -> Rib {
+        Rib {
+            global,
+            store: AttrStore::new(),
+            loc: LocRib::new(),
+            peers: HashMap::new(),
+            seq: 0,
+        }
+    }
+
+    /// A session reached Established: its initial table (as few UPDATEs as
+    /// fit, then End-of-RIB per negotiated family). A session already known
+    /// under that address is first taken down.
+    pub fn peer_up(&mut self, info: Arc<SessionInfo>) -> Outgoing {
+        let mut outgoing = self.peer_down(info.peer);
+        let neighbor = &info.neighbor;
+        let external = neighbor.peer_type == PeerType::External;
+        let source = Arc::new(Source {
+            peer: Some(info.peer),
+            router_id: info.peer_id,
+            peer_as: info.peer_as,
+            external,
+            route_reflector_client: neighbor.route_reflector_client,
+        });
+        let rules = ImportRules {
+            local_as: info.local_as,
+            external,
+            allow_own_as: neighbor.allow_own_as,
+            router_id: info.local_id,
+            cluster_id: neighbor.cluster_id,
+            four_octet_as: info.negotiated.four_octet_as,
+        };
+        let mut peer = Peer {
+            target: Target::from_session(&info, &self.global),
+            info,
+            source,
+            rules,
+            rib_in: AdjRibIn::default(),
+            rib_out: AdjRibOut::default(),
+            counters: PeerCounters::default(),
+        };
+        let mut batch = Batch::default();
+        let mut cache = HashMap::new();
+        for family in FAMILIES {
+            if !peer.info.negotiated.families.contains(&family) {
+                continue;
+            }
+            for (prefix, destination) in self.loc.destinations(family) {
+                let best = destination.best();
+                advertise(
+                    &mut self.store,
+                    &mut peer,
+                    *prefix,
+                    best,
+                    &mut cache,
+                    &mut batch,
+                );
+            }
+        }
+        release_cache(&mut self.store, cache);
+        let cx = &peer.info.negotiated;
+        let mut messages = batch.encode(cx, &mut self.store);
+        messages.extend(
+            FAMILIES
+                .iter()
+                .filter(|f| cx.families.contains(f))
+                .filter_map(|f| end_of_rib(*f, cx)),
+        );
+        let id = peer.info.peer;
+        tracing::debug!(peer = %id, messages = messages.len(), "initial table");
+        self.peers.insert(id, peer);
+        outgoing.push((id, messages));
+        outgoing
+    }
+
+    /// One UPDATE from `peer`: RFC 7606 treat-as-withdraw, loop checks,
+    /// Adj-RIB-In, best path, and the changes for every peer.
+    pub fn update(&mut self, peer: PeerId, update: &Update) -> Outgoing {
+        let Rib {
+            store,
+            loc,
+            peers,
+            seq,
+            ..
+        } = self;
+        let Some(from) = peers.get_mut(&peer) else {
+            tracing::debug!(%peer, "UPDATE from a peer that is not up");
+            return Vec::new();
+        };
+        let mut touched = Vec::new();
+        if update.treat_as_withdraw().is_some() {
+            let announced: usize = announced_groups(update).iter().map(|g| g.2.len()).sum();
+            from.counters.treat_as_withdraw_updates += 1;
+            from.counters.treat_as_withdraw_prefixes += announced as u64;
+        }
+        for (family, nlri) in update.withdrawals() {
+            if family_index(family).is_none() {
+                continue;
+            }
+            let key = (nlri.prefix, nlri.path_id.unwrap_or(0));
+            let Some(route) = from.rib_in.routes.remove(&key) else {
+                from.counters.unknown_withdrawals += 1;
+                continue;
+            };
+            from.counters.adj_rib_in.sub(family);
+            if route.rejected.is_none() {
+                if let Some(path) = loc.remove(&key.0, &from.source, key.1) {
+                    from.counters.loc_rib.sub(family);
+                    store.release(path.attrs);
+                    touched.push(key.0);
+                }
+            }
+            store.release(route.attrs);
+        }
+        if update.treat_as_withdraw().is_none() {
+            let groups = announced_groups(update);
+            if !groups.is_empty() {
+                let base = import::base_attributes(update, from.rules.four_octet_as);
+                for (family, next_hop, prefixes) in groups {
+                    let attrs = store.intern(PathAttrs::new(base.clone(), next_hop));
+                    for nlri in prefixes {
+                        *seq += 1;
+                        install(store, loc, from, family, nlri, &attrs, *seq, &mut touched);
+                    }
+                    store.release(attrs);
+                }
+            }
+        }
+        self.decide_and_export(touched)
+    }
+
+    /// The session went down: its routes are withdrawn from everyone.
+    pub fn peer_down(&mut self, peer: PeerId) -> Outgoing {
+        let Some(gone) = self.peers.remove(&peer) else {
+            return Vec::new();
+        };
+        let mut touched = Vec::with_capacity(gone.rib_in.routes.len());
+        for (key, route) in gone.rib_in.routes {
+            if route.rejected.is_none() {
+                if let Some(path) = self.loc.remove(&key.0, &gone.source, key.1) {
+                    self.store.release(path.attrs);
+                    touched.push(key.0);
+                }
+            }
+            self.store.release(route.attrs);
+        }
+        for (_, attrs) in gone.rib_out.routes {
+            self.store.release(attrs);
+        }
+        tracing::debug!(%peer, prefixes = touched.len(), "peer down");
+        self.decide_and_export(touched)
+    }
+
+    /// ROUTE-REFRESH: `peer`'s Adj-RIB-Out for `family`, sent again.
+    pub fn route_refresh(&mut self, peer: PeerId, family: Family) -> Outgoing {
+        let Some(target) = self.peers.get(&peer) else {
+            return Vec::new();
+        };
+        let cx = &target.info.negotiated;
+        let mut batch = Batch::default();
+        for (prefix, attrs) in &target.rib_out.routes {
+            if family_of(prefix) == family {
+                batch.announce(Arc::clone(attrs), outgoing_nlri(*prefix, cx));
+            }
+        }
+        let messages = batch.encode(cx, &mut self.store);
+        vec![(peer, messages)]
+    }
+
+    /// One decision per touched prefix, then the changes for every peer.
+    fn decide_and_export(&mut self, mut touched: Vec<IpNet>) -> Outgoing {
+        touched.sort_unstable();
+        touched.dedup();
+        let options = self.global.route_selection;
+        let mut changed = Vec::new();
+        for prefix in touched {
+            if let Some(destination) = self.loc.get_mut(&prefix) {
+                destination.reason = best::select(&mut destination.paths, &options);
+                let best_seq = destination.best().map_or(0, |p| p.seq);
+                if best_seq != destination.advertised_seq {
+                    destination.advertised_seq = best_seq;
+                    changed.push(prefix);
+                }
+            }
+            self.loc.prune(&prefix);
+        }
+        let mut outgoing = Vec::new();
+        if changed.is_empty() {
+            return outgoing;
+        }
+        let Rib {
+            store, loc, peers, ..
+        } = self;
+        for (id, peer) in peers.iter_mut() {
+            let mut batch = Batch::default();
+            let mut cache = HashMap::new();
+            for prefix in &changed {
+                let best = loc.get(prefix).and_then(Destination::best);
+                advertise(store, peer, *prefix, best, &mut cache, &mut batch);
+            }
+            release_cache(store, cache);
+            if !batch.is_empty() {
+                outgoing.push((*id, batch.encode(&peer.info.negotiated, store)));
+            }
+        }
+        outgoing
+    }
+
+    /// The counters of an established peer.
+    pub fn counters(&self, peer: PeerId) -> Option<&PeerCounters> {
+        self.peers.get(&peer).map(|p| &p.counters)
+    }
+
+    /// The pre-policy Adj-RIB-In of an established peer.
+    pub fn adj_rib_in(&self, peer: PeerId) -> Option<&AdjRibIn> {
+        self.peers.get(&peer).map(|p| &p.rib_in)
+    }
+
+    /// The post-policy Adj-RIB-In of an established peer.
+    pub fn adj_rib_in_post_policy(&self, peer: PeerId) -> Option<PostPolicy<'_>> {
+        let p = self.peers.get(&peer)?;
+        Some(p.rib_in.post_policy(&self.loc, &p.source))
+    }
+
+    /// The Adj-RIB-Out of an established peer.
+    pub fn adj_rib_out(&self, peer: PeerId) -> Option<&AdjRibOut> {
+        self.peers.get(&peer).map(|p| &p.rib_out)
+    }
+
+    /// Loc-RIB.
+    pub fn loc_rib(&self) -> &LocRib {
+        &self.loc
+    }
+
+    /// Number of distinct attribute sets held.
+    pub fn attribute_sets(&self) -> usize {
+        self.store.len()
+    }
+}
+
+/// Announced prefixes of `update` grouped by family, with their next hop.
+fn announced_groups(update: &Update) -> Vec<(Family, Option<NextHop>, &[Nlri])> {
+    let mut groups = Vec::new();
+    if !update.nlri.is_empty() {
+        groups.push((
+            Family::IPV4_UNICAST,
+            import::ipv4_next_hop(update),
+            &update.nlri[..],
+        ));
+    }
+    if let Some(crate::wire::bgp::MpReach::Prefixes {
+        family,
+        next_hop,
+        nlri,
+    }) = update.mp_reach()
+    {
+        if family_index(*family).is_some() && !nlri.is_empty() {
+            groups.push((*family, Some(*next_hop), &nlri[..]));
+        }
+    }
+    groups
+}
+
+/// One announced route into Adj-RIB-In and, unless it loops, Loc-RIB.
+#[allow(clippy::too_many_arguments)]
+fn install(
+    store: &mut AttrStore,
+    loc: &mut LocRib,
+    from: &mut Peer,
+    family: Family,
+    nlri: &Nlri,
+    attrs: &Arc<PathAttrs>,
+    seq: u64,
+    touched: &mut Vec<IpNet>,
+) {
+    let prefix = nlri.prefix;
+    let key = (prefix, nlri.path_id.unwrap_or(0));
+    let rejected = import::check_loops(attrs, &from.rules);
+    let route = ReceivedRoute {
+        attrs: Arc::clone(attrs),
+        rejected,
+    };
+    let was_accepted = match from.rib_in.routes.insert(key, route) {
+        Some(old) if Arc::ptr_eq(&old.attrs, attrs) && old.rejected == rejected => {
+            from.counters.duplicates += 1;
+            store.release(old.attrs);
+            return;
+        }
+        Some(old) => {
+            let accepted = old.rejected.is_none();
+            store.release(old.attrs);
+            accepted
+        }
+        None => {
+            from.counters.adj_rib_in.add(family);
+            false
+        }
+    };
+    if let Some(rejection) = rejected {
+        from.counters.reject(rejection);
+        if was_accepted {
+            if let Some(path) = loc.remove(&prefix, &from.source, key.1) {
+                from.counters.loc_rib.sub(family);
+                store.release(path.attrs);
+                touched.push(prefix);
+            }
+        }
+        return;
+    }
+    let path = Path {
+        source: Arc::clone(&from.source),
+        path_id: key.1,
+        attrs: Arc::clone(attrs),
+        seq,
+    };
+    match loc.insert(prefix, path) {
+        Some(old) => store.release(old.attrs),
+        None => from.counters.loc_rib.add(family),
+    }
+    touched.push(prefix);
+}
+
+/// Per event and peer: outgoing attribute sets by (source, attributes).
+type ExportCache = HashMap<(usize, usize), Option<Arc<PathAttrs>>>;
+
+fn release_cache(store: &mut AttrStore, cache: ExportCache) {
+    for attrs in cache.into_values().flatten() {
+        store.release(attrs);
+    }
+}
+
+/// Brings `peer`'s Adj-RIB-Out for `prefix` in line with `best`, queueing
+/// the difference in `batch`.
+fn advertise(
+    store: &mut AttrStore,
+    peer: &mut Peer,
+    prefix: IpNet,
+    best: Option<&Path>,
+    cache: &mut ExportCache,
+    batch: &mut Batch,
+) {
+    let family = family_of(&prefix);
+    let cx = &peer.info.negotiated;
+    if !cx.families.contains(&family) {
+        return;
+    }
+    let desired = best.and_then(|path| {
+        let key = (
+            Arc::as_ptr(&path.source) as usize,
+            Arc::as_ptr(&path.attrs) as usize,
+        );
+        cache
+            .entry(key)
+            .or_insert_with(|| {
+                export(&path.source, &path.attrs, family, &peer.target).map(|a| store.intern(a))
+            })
+            .clone()
+    });
+    match desired {
+        Some(new) => {
+            if peer
+                .rib_out
+                .routes
+                .get(&prefix)
+                .is_some_and(|old| Arc::ptr_eq(old, &new))
+            {
+                store.release(new);
+                return;
+            }
+            if let Some(old) = peer.rib_out.routes.insert(prefix, Arc::clone(&new)) {
+                store.release(old);
+            }
+            batch.announce(new, outgoing_nlri(prefix, cx));
+        }
+        None => {
+            if let Some(old) = peer.rib_out.routes.remove(&prefix) {
+                store.release(old);
+                batch.withdraw(outgoing_nlri(prefix, cx));
+            }
+        }
+    }
+}
