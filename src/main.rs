@@ -71,6 +71,13 @@ fn main() -> ExitCode {
     for warning in &config.warnings {
         warn!(Topic = "Config", "{warning}");
     }
+    for key in not_acted_on_yet(&config) {
+        warn!(
+            Topic = "Config",
+            Key = key,
+            "configuration is read but not acted on yet; ignored"
+        );
+    }
     if args.dry_run {
         return ExitCode::SUCCESS;
     }
@@ -135,4 +142,26 @@ fn init_logging(args: &Args) {
             .with(bgpd::log::JsonLayer.with_filter(level))
             .init();
     }
+}
+
+/// Sections this build reads and checks but does not act on yet: policies
+/// (every route is accepted and exported as if no policy were set) and BMP
+/// collectors.
+fn not_acted_on_yet(config: &config::Config) -> Vec<&'static str> {
+    let global = &config.global.apply_policy;
+    let mut keys = Vec::new();
+    if !config.policies.is_empty() {
+        keys.push("policy-definitions");
+    }
+    if !global.import_policies.is_empty()
+        || !global.export_policies.is_empty()
+        || global.default_import != config::DefaultPolicy::Accept
+        || global.default_export != config::DefaultPolicy::Accept
+    {
+        keys.push("global.apply-policy");
+    }
+    if !config.bmp_servers.is_empty() {
+        keys.push("bmp-servers");
+    }
+    keys
 }
