@@ -12,6 +12,7 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -85,9 +86,11 @@ pub async fn run_with(
     let global = Arc::new(config.global.clone());
     let (accept_tx, mut accept_rx) = mpsc::channel(64);
     let listeners = bind_all(&global).await?;
-    for listener in listeners {
-        tokio::spawn(accept_loop(listener, accept_tx.clone()));
-    }
+    // Aborted on exit so the ports are free again (a restart binds them).
+    let accepting: Vec<_> = listeners
+        .into_iter()
+        .map(|listener| tokio::spawn(accept_loop(listener, accept_tx.clone())))
+        .collect();
     let (events, rib_task) = rib::spawn(global.clone());
     let mut daemon = Daemon {
         global,
@@ -118,6 +121,10 @@ pub async fn run_with(
         daemon.remove(address, notification.clone(), None).await;
     }
     drop(daemon);
+    for task in accepting {
+        task.abort();
+        let _ = task.await;
+    }
     rib_task.abort();
     Ok(())
 }
@@ -263,6 +270,32 @@ impl Daemon {
     }
 }
 
+/// Reads `path` again for a reload (SIGHUP): the new configuration, or
+/// `None` after logging why it cannot be used, so the running one stays.
+/// Unsupported keys and warnings are logged as at startup.
+pub fn reload_config(path: &Path) -> Option<Config> {
+    match crate::config::load(path) {
+        Ok(config) => {
+            for key in &config.unsupported {
+                warn!(Topic = "Config", Key = %key, "configuration key is not supported; ignored");
+            }
+            for warning in &config.warnings {
+                warn!(Topic = "Config", "{warning}");
+            }
+            Some(config)
+        }
+        Err(e) => {
+            error!(
+                Topic = "Config",
+                Error = %e,
+                "Can't read config file {}; keeping the running configuration",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
 /// An IPv4-mapped IPv6 address as IPv4 (a dual-stack listener's view).
 fn canonical(address: IpAddr) -> IpAddr {
     match address {
@@ -326,5 +359,47 @@ async fn accept_loop(listener: TcpListener, accepted: mpsc::Sender<TcpStream>) {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+        let path =
+            std::env::temp_dir().join(format!("bgpd-reload-{}-{name}.toml", std::process::id()));
+        std::fs::write(&path, text).expect("write temp file");
+        path
+    }
+
+    #[test]
+    fn reload_of_a_bad_file_keeps_the_running_configuration() {
+        let path = temp_file("bad", "[global.config]\n  as = \"not a number\"\n");
+        assert!(reload_config(&path).is_none());
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn reload_of_a_missing_file_keeps_the_running_configuration() {
+        let path = std::env::temp_dir().join("bgpd-reload-does-not-exist.toml");
+        assert!(reload_config(&path).is_none());
+    }
+
+    #[test]
+    fn reload_of_a_good_file_gives_the_new_configuration() {
+        let text = "[global.config]\n  as = 65001\n  router-id = \"192.0.2.1\"\n\n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"192.0.2.2\"\n    peer-as = 65002\n";
+        let path = temp_file("good", text);
+        let config = reload_config(&path).expect("valid file");
+        assert_eq!(config.neighbors.len(), 1);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn ipv4_mapped_addresses_are_canonical_ipv4() {
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().expect("ip");
+        assert_eq!(canonical(mapped), IpAddr::from([192, 0, 2, 1]));
+        let v6: IpAddr = "2001:db8::1".parse().expect("ip");
+        assert_eq!(canonical(v6), v6);
     }
 }

@@ -104,14 +104,10 @@ async fn serve(config: config::Config, path: PathBuf) -> Result<(), Box<dyn std:
     let mut hangup = signal(SignalKind::hangup())?;
     tokio::spawn(async move {
         while hangup.recv().await.is_some() {
-            match config::load(&path) {
-                Ok(config) => {
-                    if reload_tx.send(config).await.is_err() {
-                        return;
-                    }
-                }
-                Err(e) => {
-                    error!(Topic = "Config", Error = %e, "Can't read config file {}; keeping the running configuration", path.display())
+            // A file that does not load is logged and ignored.
+            if let Some(config) = daemon::reload_config(&path) {
+                if reload_tx.send(config).await.is_err() {
+                    return;
                 }
             }
         }

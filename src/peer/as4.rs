@@ -1,4 +1,6 @@
-//! AS4_PATH into AS_PATH for 2-octet peers (RFC 6793 §4.2.3).
+//! AS4_PATH and AS4_AGGREGATOR, normalised once in the peer task: merged
+//! into AS_PATH and AGGREGATOR for 2-octet peers (RFC 6793 §4.2.3) and
+//! dropped on 4-octet sessions (§4.1), so the rib never sees them.
 
 use crate::wire::bgp::{AsPath, AttrType, AttrValue, Segment, SegmentType, Update};
 
@@ -53,13 +55,28 @@ pub fn merge_as4(update: &mut Update) {
     }
 }
 
+/// Drops AS4_PATH and AS4_AGGREGATOR from an UPDATE received on a
+/// 4-octet session: a NEW speaker must not send them (RFC 6793 §4.1), and
+/// AS_PATH and AGGREGATOR already hold the 4-octet values.
+pub fn discard_as4(update: &mut Update) {
+    update.attributes.retain(|a| {
+        !matches!(
+            AttrType::from(a.type_code()),
+            AttrType::As4Path | AttrType::As4Aggregator
+        )
+    });
+}
+
 /// Number of ASes for the merge: sets count one, confederation segments
 /// none.
 fn count(path: &AsPath) -> usize {
     path.path_len()
 }
 
-/// The merged path, or `None` when AS4_PATH is longer (ignore it).
+/// AS_PATH and AS4_PATH combined: the leading `len(AS_PATH) -
+/// len(AS4_PATH)` ASNs of AS_PATH, then AS4_PATH (a kept trailing
+/// AS_SEQUENCE and AS4_PATH's leading one become one segment), or `None`
+/// when AS4_PATH is longer (ignore it).
 pub fn merge_paths(as_path: &AsPath, as4_path: &AsPath) -> Option<AsPath> {
     let total = count(as_path);
     let as4 = count(as4_path);
@@ -89,7 +106,17 @@ pub fn merge_paths(as_path: &AsPath, as4_path: &AsPath) -> Option<AsPath> {
             SegmentType::ConfedSequence | SegmentType::ConfedSet => segments.push(segment.clone()),
         }
     }
-    segments.extend(as4_path.segments.iter().cloned());
+    for segment in &as4_path.segments {
+        match segments.last_mut() {
+            // Join the kept sequence with AS4_PATH's leading one.
+            Some(last)
+                if last.kind == SegmentType::Sequence && segment.kind == SegmentType::Sequence =>
+            {
+                last.asns.extend_from_slice(&segment.asns);
+            }
+            _ => segments.push(segment.clone()),
+        }
+    }
     Some(AsPath { segments })
 }
 
@@ -172,5 +199,54 @@ mod tests {
             .iter()
             .any(|a| a.value == AttrValue::Aggregator(real)));
         assert_eq!(as_path(&u), vec![4_200_000_001]);
+    }
+
+    // Moved from rib::import when the rib's copy of the merge was removed.
+
+    #[test]
+    fn as4_path_replaces_the_as_trans_tail_of_as_path() {
+        let as_path = AsPath::from_sequence(vec![65002, 23456, 23456]);
+        let as4 = AsPath::from_sequence(vec![4_200_000_001, 4_200_000_002]);
+        assert_eq!(
+            merge_paths(&as_path, &as4),
+            Some(AsPath::from_sequence(vec![
+                65002,
+                4_200_000_001,
+                4_200_000_002
+            ]))
+        );
+    }
+
+    #[test]
+    fn longer_as4_path_than_as_path_is_ignored() {
+        let as_path = AsPath::from_sequence(vec![23456]);
+        let as4 = AsPath::from_sequence(vec![4_200_000_001, 4_200_000_002]);
+        assert_eq!(merge_paths(&as_path, &as4), None);
+    }
+
+    #[test]
+    fn as4_attributes_are_dropped_after_merging() {
+        let mut u = update(vec![65002, 23456], vec![4_200_000_001]);
+        merge_as4(&mut u);
+        assert_eq!(u.attributes.len(), 1);
+        let Some(AttrValue::AsPath(path)) = u.attributes.first().map(|a| &a.value) else {
+            panic!("AS_PATH kept");
+        };
+        assert_eq!(path.path_len(), 2);
+        assert_eq!(path.segments.len(), 1, "one AS_SEQUENCE");
+        assert_eq!(path.to_string(), "65002 4200000001");
+    }
+
+    #[test]
+    fn as4_attributes_on_a_four_octet_session_are_discarded() {
+        let mut u = update(vec![65002, 4_200_000_001], vec![4_200_000_009]);
+        u.attributes
+            .push(PathAttribute::new(AttrValue::As4Aggregator(Aggregator {
+                asn: 4_200_000_009,
+                address: Ipv4Addr::new(192, 0, 2, 1),
+            })));
+        discard_as4(&mut u);
+        assert_eq!(u.attributes.len(), 1);
+        assert_eq!(as_path(&u), vec![65002, 4_200_000_001]);
     }
 }

@@ -2,12 +2,13 @@
 
 use std::time::Duration;
 
-use crate::config::{AfiSafi, AfiSafiName, Global, Neighbor};
+use crate::config::{AfiSafi, AfiSafiName, Global, Neighbor, PeerAddress};
 use crate::fsm::Settings;
 use crate::wire::bgp::{
-    AddPathFamily, AddPathMode, Capability, GracefulRestart, GracefulRestartFamily,
-    LongLivedGracefulRestartFamily, Open,
+    AddPathFamily, AddPathMode, Capability, ExtendedNextHop, GracefulRestart,
+    GracefulRestartFamily, LongLivedGracefulRestartFamily, Open,
 };
+use crate::wire::{Afi, Family};
 
 /// The families to negotiate: the enabled configured ones, or (for a
 /// dynamic neighbor whose group has none) unicast of the address family.
@@ -40,7 +41,12 @@ pub fn families(neighbor: &Neighbor, ipv6: bool) -> Vec<AfiSafi> {
 ///   Refresh (70), 4-octet AS (65), ADD-PATH (69) for families with
 ///   `receive` or `send-max > 0`, Graceful Restart (64) and Long-Lived GR
 ///   (71) only when configured, FQDN (73) with `hostname` (gobgpd sends
-///   it), Extended Message (6: we accept 65535-octet messages).
+///   it), Extended Message (6: we accept 65535-octet messages);
+/// - Extended Next Hop (5, RFC 8950) for IPv4 unicast with an IPv6 next
+///   hop, when the neighbor's address is IPv6 and ipv4-unicast is
+///   negotiated. gobgpd sends it on every session, for every configured
+///   family but ipv6-unicast; we announce only what the rib can export
+///   (an IPv4 session never needs it).
 pub fn our_open(
     global: &Global,
     neighbor: &Neighbor,
@@ -51,6 +57,12 @@ pub fn our_open(
         .iter()
         .map(|f| Capability::Multiprotocol(f.name.family()))
         .collect();
+    if extended_next_hop(neighbor, families) {
+        capabilities.push(Capability::ExtendedNextHop(vec![ExtendedNextHop {
+            nlri_family: Family::IPV4_UNICAST,
+            next_hop_afi: u16::from(Afi::Ipv6),
+        }]));
+    }
     capabilities.push(Capability::RouteRefresh);
     capabilities.push(Capability::EnhancedRouteRefresh);
     capabilities.push(Capability::FourOctetAs(neighbor.local_as));
@@ -118,6 +130,15 @@ pub fn our_open(
     Open::new(neighbor.local_as, hold, global.router_id, capabilities)
 }
 
+/// We announce Extended Next Hop for IPv4 unicast: an IPv6 neighbor with
+/// ipv4-unicast among `families`.
+pub fn extended_next_hop(neighbor: &Neighbor, families: &[AfiSafi]) -> bool {
+    matches!(neighbor.address, PeerAddress::Ip(address) if address.is_ipv6())
+        && families
+            .iter()
+            .any(|f| f.name.family() == Family::IPV4_UNICAST)
+}
+
 /// FSM settings for `neighbor`; `first_connect_delay` is gobgpd's 5 s
 /// unless a test shortens it.
 pub fn settings(open: Open, neighbor: &Neighbor, first_connect_delay: Duration) -> Settings {
@@ -142,4 +163,57 @@ pub fn hostname() -> String {
         .filter(|h| !h.is_empty())
         .or_else(|| std::env::var("HOSTNAME").ok())
         .unwrap_or_else(|| "bgpd".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config;
+
+    fn config(address: &str, families: &[&str]) -> config::Config {
+        let families: String = families
+            .iter()
+            .map(|f| format!("[[neighbors.afi-safis]]\n  [neighbors.afi-safis.config]\n    afi-safi-name = \"{f}\"\n"))
+            .collect();
+        let text = format!(
+            "[global.config]\n  as = 65001\n  router-id = \"192.0.2.1\"\n\n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"{address}\"\n    peer-as = 65002\n{families}"
+        );
+        config::parse(&text, "test.toml").expect("valid config")
+    }
+
+    fn open_for(address: &str, configured: &[&str]) -> Open {
+        let config = config(address, configured);
+        let neighbor = config.neighbors.first().expect("one neighbor");
+        let ipv6 = address.contains(':');
+        let families = families(neighbor, ipv6);
+        our_open(&config.global, neighbor, &families, "test")
+    }
+
+    fn announces_enh(open: &Open) -> bool {
+        open.capabilities().any(|c| {
+            *c == Capability::ExtendedNextHop(vec![ExtendedNextHop {
+                nlri_family: Family::IPV4_UNICAST,
+                next_hop_afi: 2,
+            }])
+        })
+    }
+
+    #[test]
+    fn ipv6_neighbor_with_ipv4_unicast_announces_extended_next_hop() {
+        let open = open_for("2001:db8::2", &["ipv4-unicast", "ipv6-unicast"]);
+        assert!(announces_enh(&open));
+    }
+
+    #[test]
+    fn ipv6_neighbor_without_ipv4_unicast_does_not_announce_extended_next_hop() {
+        assert!(!announces_enh(&open_for("2001:db8::2", &["ipv6-unicast"])));
+        // The default family of an IPv6 neighbor is ipv6-unicast.
+        assert!(!announces_enh(&open_for("2001:db8::2", &[])));
+    }
+
+    #[test]
+    fn ipv4_neighbor_does_not_announce_extended_next_hop() {
+        let open = open_for("192.0.2.2", &["ipv4-unicast", "ipv6-unicast"]);
+        assert!(!announces_enh(&open));
+    }
 }

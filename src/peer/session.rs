@@ -15,7 +15,8 @@ use crate::wire::bgp::{AttrAction, CeaseSubcode, ErrorCode, Notification, Update
 use crate::wire::Family;
 
 impl Peer {
-    /// Logs RFC 7606 errors, merges AS4_PATH for 2-octet peers, counts
+    /// Logs RFC 7606 errors, merges AS4_PATH for 2-octet peers (drops it
+    /// on 4-octet sessions), counts
     /// prefixes against `prefix-limit` and hands the UPDATE to the rib.
     /// False when the prefix limit ended the session.
     pub(super) async fn on_update(
@@ -39,7 +40,9 @@ impl Peer {
         let four_octet = self
             .slot(second)
             .is_some_and(|s| s.fsm.negotiated().four_octet_as);
-        if !four_octet {
+        if four_octet {
+            as4::discard_as4(&mut update);
+        } else {
             as4::merge_as4(&mut update);
         }
         if let Some(exceeded) = self.count_prefixes(&update) {

@@ -33,9 +33,15 @@
 //! Our address on the session ([`SessionInfo::local`]). For IPv6 routes on
 //! an IPv4 session we send the IPv4-mapped address `::ffff:a.b.c.d`, as
 //! gobgpd does. For IPv4 routes on an IPv6 session we use, in order, an
-//! IPv4-mapped local address, the neighbor's configured IPv4
-//! `local-address`, the first IPv4 global `local-address-list` entry; with
-//! none of those the route is not sent (no RFC 8950 extended next hop yet).
+//! IPv4-mapped local address, our IPv6 session address when extended next
+//! hop is negotiated for IPv4 unicast (RFC 8950: the route then travels in
+//! MP_REACH_NLRI), the neighbor's configured IPv4 `local-address`, the
+//! first IPv4 global `local-address-list` entry; with none of those the
+//! route is not sent.
+//!
+//! An IPv4 route whose kept next hop is IPv6 (learned over extended next
+//! hop) goes unchanged only to a peer with extended next hop negotiated;
+//! any other peer gets our IPv4 next hop instead (or nothing without one).
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -76,6 +82,9 @@ pub struct Target {
     pub next_hop_v4: Option<NextHop>,
     /// Our next hop for IPv6 routes.
     pub next_hop_v6: Option<NextHop>,
+    /// Extended next hop (RFC 8950) is negotiated for IPv4 unicast: IPv4
+    /// routes may carry an IPv6 next hop.
+    pub extended_next_hop_v4: bool,
 }
 
 impl Target {
@@ -84,18 +93,26 @@ impl Target {
         let neighbor = &info.neighbor;
         let local = info.local.ip();
         let configured = neighbor.transport.local_address.into_iter();
+        let extended_next_hop_v4 = info
+            .negotiated
+            .extended_next_hop
+            .contains(&Family::IPV4_UNICAST);
         let next_hop_v4 = match local {
-            IpAddr::V4(v4) => Some(v4),
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().or_else(|| {
-                configured
+            IpAddr::V4(v4) => Some(NextHop::V4(v4)),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => Some(NextHop::V4(v4)),
+                None if extended_next_hop_v4 => Some(NextHop::V6 {
+                    global: v6,
+                    link_local: None,
+                }),
+                None => configured
                     .chain(global.local_addresses.iter().copied())
                     .find_map(|a| match a {
-                        IpAddr::V4(v4) if !v4.is_unspecified() => Some(v4),
+                        IpAddr::V4(v4) if !v4.is_unspecified() => Some(NextHop::V4(v4)),
                         _ => None,
-                    })
-            }),
-        }
-        .map(NextHop::V4);
+                    }),
+            },
+        };
         let global_v6 = match local {
             IpAddr::V4(v4) => v4.to_ipv6_mapped(),
             IpAddr::V6(v6) => v6,
@@ -115,6 +132,7 @@ impl Target {
                 global: global_v6,
                 link_local: None,
             }),
+            extended_next_hop_v4,
         }
     }
 
@@ -159,7 +177,7 @@ pub fn export(
         if out.next_hop().is_none() || source.is_local() {
             out.set_next_hop(target.self_next_hop(family)?);
         }
-        return Some(out);
+        return ipv4_next_hop_for(out, family, target);
     }
     if target.external {
         let mut path = attrs.as_path().cloned().unwrap_or_default();
@@ -200,6 +218,19 @@ pub fn export(
     }
     if source.is_local() || out.next_hop().is_none() {
         out.set_next_hop(target.self_next_hop(family)?);
+    }
+    ipv4_next_hop_for(out, family, target)
+}
+
+/// An IPv4 route keeping an IPv6 next hop reaches only a target with
+/// extended next hop negotiated; others get our IPv4 next hop, or nothing.
+fn ipv4_next_hop_for(mut out: PathAttrs, family: Family, target: &Target) -> Option<PathAttrs> {
+    let ipv6_next_hop = matches!(out.next_hop(), Some(NextHop::V6 { .. }));
+    if family == Family::IPV4_UNICAST && ipv6_next_hop && !target.extended_next_hop_v4 {
+        match target.next_hop_v4? {
+            own @ NextHop::V4(_) => out.set_next_hop(own),
+            NextHop::V6 { .. } => return None,
+        }
     }
     Some(out)
 }

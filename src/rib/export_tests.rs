@@ -55,6 +55,7 @@ fn target(n: u8, external: bool) -> Target {
             global: Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 100),
             link_local: None,
         }),
+        extended_next_hop_v4: false,
     }
 }
 
@@ -385,4 +386,109 @@ fn two_octet_peer_gets_as_trans_aggregator_and_as4_aggregator() {
     assert!(list
         .iter()
         .any(|a| a.value == AttrValue::As4Aggregator(aggregator)));
+}
+
+/// An IPv6 session to `2001:db8::2` from `local`, with extended next hop
+/// for IPv4 unicast negotiated or not.
+fn ipv6_session(local: &str, extended_next_hop: bool) -> (SessionInfo, Global) {
+    let text = r#"
+[global.config]
+  as = 65001
+  router-id = "192.0.2.1"
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "2001:db8::2"
+    peer-as = 65002
+"#;
+    let config = crate::config::parse(text, "test.toml").expect("valid config");
+    let neighbor = config.neighbors.first().cloned().expect("one neighbor");
+    let mut negotiated = crate::wire::bgp::Negotiated::default();
+    if extended_next_hop {
+        negotiated.extended_next_hop.insert(Family::IPV4_UNICAST);
+    }
+    let peer: IpAddr = "2001:db8::2".parse().expect("ip");
+    let info = SessionInfo {
+        peer,
+        neighbor: std::sync::Arc::new(neighbor),
+        local: std::net::SocketAddr::new(local.parse().expect("ip"), 179),
+        remote: std::net::SocketAddr::new(peer, 40000),
+        local_as: 65001,
+        peer_as: 65002,
+        local_id: Ipv4Addr::new(192, 0, 2, 1),
+        peer_id: Ipv4Addr::new(192, 0, 2, 2),
+        negotiated,
+        sent_open: bytes::Bytes::new(),
+        received_open: bytes::Bytes::new(),
+        established_at: std::time::SystemTime::now(),
+    };
+    (info, config.global)
+}
+
+#[test]
+fn ipv4_route_on_ipv6_session_with_extended_next_hop_gets_our_ipv6_address() {
+    let (info, global) = ipv6_session("2001:db8::1", true);
+    let t = Target::from_session(&info, &global);
+    let out = export(&source(2, true, false), &attrs(&[65003], vec![]), V4, &t).expect("sent");
+    assert_eq!(
+        out.next_hop(),
+        Some(&NextHop::V6 {
+            global: "2001:db8::1".parse().expect("ipv6"),
+            link_local: None,
+        })
+    );
+}
+
+#[test]
+fn ipv4_route_on_ipv6_session_without_extended_next_hop_or_ipv4_address_is_not_sent() {
+    let (info, global) = ipv6_session("2001:db8::1", false);
+    let t = Target::from_session(&info, &global);
+    assert_eq!(t.next_hop_v4, None);
+    assert_eq!(
+        export(&source(2, true, false), &attrs(&[65003], vec![]), V4, &t),
+        None
+    );
+}
+
+#[test]
+fn ipv4_mapped_session_address_is_an_ipv4_next_hop_even_with_extended_next_hop() {
+    let (info, global) = ipv6_session("::ffff:192.0.2.1", true);
+    let t = Target::from_session(&info, &global);
+    assert_eq!(
+        t.next_hop_v4,
+        Some(NextHop::V4(Ipv4Addr::new(192, 0, 2, 1)))
+    );
+}
+
+fn with_ipv6_next_hop() -> PathAttrs {
+    let mut a = attrs(&[65002], vec![]);
+    a.set_next_hop(NextHop::V6 {
+        global: "2001:db8::2".parse().expect("ipv6"),
+        link_local: None,
+    });
+    a
+}
+
+#[test]
+fn ipv4_route_with_ipv6_next_hop_keeps_it_towards_an_extended_next_hop_ibgp_peer() {
+    let t = Target {
+        extended_next_hop_v4: true,
+        ..target(3, false)
+    };
+    let out = export(&source(2, true, false), &with_ipv6_next_hop(), V4, &t).expect("sent");
+    assert_eq!(out.next_hop(), with_ipv6_next_hop().next_hop());
+}
+
+#[test]
+fn ipv4_route_with_ipv6_next_hop_gets_our_ipv4_next_hop_towards_other_peers() {
+    let t = target(3, false);
+    let out = export(&source(2, true, false), &with_ipv6_next_hop(), V4, &t).expect("sent");
+    assert_eq!(out.next_hop(), t.next_hop_v4.as_ref());
+    let none = Target {
+        next_hop_v4: None,
+        ..target(3, false)
+    };
+    assert_eq!(
+        export(&source(2, true, false), &with_ipv6_next_hop(), V4, &none),
+        None
+    );
 }

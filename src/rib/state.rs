@@ -85,7 +85,6 @@ impl Rib {
             allow_own_as: neighbor.allow_own_as,
             router_id: info.local_id,
             cluster_id: neighbor.cluster_id,
-            four_octet_as: info.negotiated.four_octet_as,
         };
         let mut peer = Peer {
             target: Target::from_session(&info, &self.global),
@@ -172,7 +171,7 @@ impl Rib {
         if update.treat_as_withdraw().is_none() {
             let groups = announced_groups(update);
             if !groups.is_empty() {
-                let base = import::base_attributes(update, from.rules.four_octet_as);
+                let base = import::base_attributes(update);
                 for (family, next_hop, prefixes) in groups {
                     let attrs = store.intern(PathAttrs::new(base.clone(), next_hop));
                     for nlri in prefixes {

@@ -180,6 +180,11 @@ pub struct Negotiated {
     /// and CLUSTER_LIST from an external peer are discarded rather than
     /// withdrawing the routes (RFC 7606 §7.5, §7.9, §7.10).
     pub external: bool,
+    /// Families whose NLRI may carry an IPv6 next hop (RFC 8950): both
+    /// sides announced the Extended Next Hop capability for the family
+    /// with next-hop AFI IPv6.
+    #[serde(serialize_with = "display_seq")]
+    pub extended_next_hop: BTreeSet<Family>,
 }
 
 impl Default for Negotiated {
@@ -193,6 +198,7 @@ impl Default for Negotiated {
             add_path_send: BTreeSet::new(),
             families: BTreeSet::from([Family::IPV4_UNICAST]),
             external: false,
+            extended_next_hop: BTreeSet::new(),
         }
     }
 }
@@ -202,7 +208,9 @@ impl Negotiated {
     /// peer sent: 4-octet AS and extended message when both said so; for
     /// ADD-PATH (RFC 7911 §4) we receive path ids for a family when we said
     /// receive/both and the peer said send/both, and send them when we said
-    /// send/both and the peer said receive/both.
+    /// send/both and the peer said receive/both. Extended next hop
+    /// (RFC 8950) holds the families both sides announced with an IPv6
+    /// next hop.
     pub fn from_opens(local_sent: &Open, remote_received: &Open) -> Negotiated {
         let four_octet_as =
             local_sent.four_octet_as().is_some() && remote_received.four_octet_as().is_some();
@@ -232,6 +240,10 @@ impl Negotiated {
             .intersection(&local_families)
             .copied()
             .collect();
+        let extended_next_hop = ipv6_next_hop_families(local_sent)
+            .intersection(&ipv6_next_hop_families(remote_received))
+            .copied()
+            .collect();
         Negotiated {
             four_octet_as,
             extended_message,
@@ -239,6 +251,7 @@ impl Negotiated {
             add_path_send,
             families,
             external: local_sent.asn() != remote_received.asn(),
+            extended_next_hop,
         }
     }
 
@@ -260,6 +273,20 @@ impl Negotiated {
             ..self.clone()
         }
     }
+}
+
+/// The families `open` announces in Extended Next Hop capabilities with
+/// next-hop AFI IPv6 (RFC 8950 §3).
+fn ipv6_next_hop_families(open: &Open) -> BTreeSet<Family> {
+    open.capabilities()
+        .filter_map(|c| match c {
+            Capability::ExtendedNextHop(entries) => Some(entries),
+            _ => None,
+        })
+        .flatten()
+        .filter(|e| e.next_hop_afi == u16::from(crate::wire::Afi::Ipv6))
+        .map(|e| e.nlri_family)
+        .collect()
 }
 
 /// Length of the next message in `buf`, once all of it is there.

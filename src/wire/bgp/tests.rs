@@ -314,3 +314,85 @@ proptest! {
         let _ = Open::decode(Bytes::from(data.clone()));
     }
 }
+
+fn open_with(capabilities: Vec<Capability>) -> Open {
+    Open::new(65001, 90, Ipv4Addr::new(192, 0, 2, 1), capabilities)
+}
+
+fn enh(family: Family, next_hop_afi: u16) -> Capability {
+    Capability::ExtendedNextHop(vec![ExtendedNextHop {
+        nlri_family: family,
+        next_hop_afi,
+    }])
+}
+
+#[test]
+fn extended_next_hop_is_negotiated_when_both_sides_announce_it() {
+    let ours = open_with(vec![enh(Family::IPV4_UNICAST, 2)]);
+    let theirs = open_with(vec![enh(Family::IPV4_UNICAST, 2)]);
+    let cx = Negotiated::from_opens(&ours, &theirs);
+    assert_eq!(
+        cx.extended_next_hop,
+        std::collections::BTreeSet::from([Family::IPV4_UNICAST])
+    );
+}
+
+#[test]
+fn extended_next_hop_announced_by_one_side_only_is_not_negotiated() {
+    let ours = open_with(vec![enh(Family::IPV4_UNICAST, 2)]);
+    let theirs = open_with(vec![]);
+    assert!(Negotiated::from_opens(&ours, &theirs)
+        .extended_next_hop
+        .is_empty());
+    assert!(Negotiated::from_opens(&theirs, &ours)
+        .extended_next_hop
+        .is_empty());
+}
+
+#[test]
+fn extended_next_hop_with_an_ipv4_next_hop_afi_is_not_an_ipv6_next_hop() {
+    let ours = open_with(vec![enh(Family::IPV4_UNICAST, 1)]);
+    let theirs = open_with(vec![enh(Family::IPV4_UNICAST, 1)]);
+    assert!(Negotiated::from_opens(&ours, &theirs)
+        .extended_next_hop
+        .is_empty());
+}
+
+#[test]
+fn ipv4_nlri_with_an_ipv6_next_hop_round_trips_in_mp_reach() {
+    let cx = Negotiated {
+        extended_next_hop: std::collections::BTreeSet::from([Family::IPV4_UNICAST]),
+        ..Negotiated::default()
+    };
+    let next_hop = NextHop::V6 {
+        global: "2001:db8::1".parse().expect("ipv6"),
+        link_local: None,
+    };
+    let prefix: ipnet::IpNet = "198.51.100.0/24".parse().expect("prefix");
+    let attributes = vec![
+        PathAttribute::new(AttrValue::Origin(Origin::Igp)),
+        PathAttribute::new(AttrValue::AsPath(AsPath::from_sequence(vec![65001]))),
+    ];
+    let messages = builder::announce(
+        &attributes,
+        Family::IPV4_UNICAST,
+        &next_hop,
+        &[Nlri::new(prefix)],
+        &cx,
+    )
+    .expect("encode");
+    let Ok(Message::Update(update)) = Message::decode(messages[0].clone(), &cx) else {
+        panic!("an UPDATE");
+    };
+    assert!(update.nlri.is_empty(), "IPv4 prefixes go in MP_REACH");
+    let Some(MpReach::Prefixes {
+        family,
+        next_hop: decoded,
+        nlri,
+    }) = update.mp_reach()
+    else {
+        panic!("MP_REACH with prefixes");
+    };
+    assert_eq!((*family, *decoded), (Family::IPV4_UNICAST, next_hop));
+    assert_eq!(nlri, &vec![Nlri::new(prefix)]);
+}
