@@ -1,6 +1,11 @@
 //! Wiring: the rib task, the listeners, one peer task per neighbor,
 //! reloads and graceful shutdown.
 //!
+//! The listeners carry the TCP MD5 key (RFC 2385) of every neighbor with an
+//! `auth-password`, and of every dynamic-neighbor prefix whose peer group
+//! has one: the kernel drops unsigned or badly signed segments from those
+//! addresses, and signed ones from the others, before accept.
+//!
 //! ```text
 //!  listener ──accept──▶ daemon loop ──Control::Incoming──▶ peer task
 //!  reloads  ──Config──▶ daemon loop ──add / Control::Stop──▶ peer tasks
@@ -18,10 +23,10 @@ use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::config::{Config, Global, Neighbor, PeerAddress};
-use crate::peer::{self, Control, PeerHandle};
+use crate::peer::{self, sockopt, Control, PeerHandle};
 use crate::rib;
 use crate::rib::event::DownReason;
 use crate::wire::bgp::{CeaseSubcode, ErrorCode, Notification};
@@ -85,11 +90,12 @@ pub async fn run_with(
 ) -> Result<(), DaemonError> {
     let global = Arc::new(config.global.clone());
     let (accept_tx, mut accept_rx) = mpsc::channel(64);
-    let listeners = bind_all(&global).await?;
+    let listeners: Vec<Arc<TcpListener>> =
+        bind_all(&global).await?.into_iter().map(Arc::new).collect();
     // Aborted on exit so the ports are free again (a restart binds them).
     let accepting: Vec<_> = listeners
-        .into_iter()
-        .map(|listener| tokio::spawn(accept_loop(listener, accept_tx.clone())))
+        .iter()
+        .map(|listener| tokio::spawn(accept_loop(listener.clone(), accept_tx.clone())))
         .collect();
     let (events, rib_task) = rib::spawn(global.clone());
     let mut daemon = Daemon {
@@ -98,7 +104,10 @@ pub async fn run_with(
         options,
         peers: HashMap::new(),
         config,
+        listeners,
     };
+    daemon.set_dynamic_keys(true);
+    daemon.raise_listener_ttl();
     for neighbor in daemon.config.neighbors.clone() {
         daemon.add(neighbor);
     }
@@ -135,9 +144,79 @@ struct Daemon {
     options: Options,
     peers: HashMap<IpAddr, (Arc<Neighbor>, PeerHandle)>,
     config: Config,
+    listeners: Vec<Arc<TcpListener>>,
 }
 
 impl Daemon {
+    /// Sets (`password` non-empty) or removes (empty) the TCP MD5 key for
+    /// `address` (a prefix of `prefix_len` bits when given) on every
+    /// listener of a family that can carry it.
+    fn set_listener_keys(&self, address: IpAddr, prefix_len: Option<u8>, password: &str) {
+        for listener in &self.listeners {
+            let v6_listener = listener.local_addr().is_ok_and(|a| a.is_ipv6());
+            if address.is_ipv6() && !v6_listener {
+                continue;
+            }
+            if let Err(error) =
+                sockopt::set_md5(&**listener, address, prefix_len, password.as_bytes())
+            {
+                let local = listener.local_addr().ok();
+                if password.is_empty() {
+                    debug!(Topic = "Peer", Key = %address, ?local, %error, "failed to remove the TCP MD5 key");
+                } else {
+                    warn!(Topic = "Peer", Key = %address, ?local, %error, "failed to set the TCP MD5 key on the listener");
+                }
+            }
+        }
+    }
+
+    /// Sends the listeners' SYN-ACKs with TTL 255 once a neighbor (or a
+    /// dynamic neighbor's peer group) uses `ttl-security`: its GTSM check
+    /// (set before connect) would drop a SYN-ACK sent with the system
+    /// default. Accepted sockets get their neighbor's TTL in
+    /// [`Daemon::on_accept`]. Not lowered again when GTSM is configured
+    /// away.
+    fn raise_listener_ttl(&self) {
+        let gtsm = self
+            .config
+            .neighbors
+            .iter()
+            .any(|n| n.transport.min_ttl.is_some())
+            || self.config.dynamic_neighbors.iter().any(|d| {
+                self.config
+                    .peer_groups
+                    .iter()
+                    .any(|g| g.name == d.peer_group && g.template.transport.min_ttl.is_some())
+            });
+        if !gtsm {
+            return;
+        }
+        for listener in &self.listeners {
+            if let Err(error) = sockopt::set_ttl(&**listener, u8::MAX) {
+                let local = listener.local_addr().ok();
+                warn!(Topic = "Peer", ?local, %error, "failed to set the listener TTL for ttl-security");
+            }
+        }
+    }
+
+    /// Sets (`on`) or removes the listener keys of the dynamic-neighbor
+    /// prefixes whose peer group has an `auth-password`.
+    fn set_dynamic_keys(&self, on: bool) {
+        for dynamic in &self.config.dynamic_neighbors {
+            let password = self
+                .config
+                .peer_groups
+                .iter()
+                .find(|g| g.name == dynamic.peer_group)
+                .and_then(|g| g.template.auth_password.as_deref());
+            if let Some(password) = password {
+                let prefix = dynamic.prefix;
+                let password = if on { password } else { "" };
+                self.set_listener_keys(prefix.addr(), Some(prefix.prefix_len()), password);
+            }
+        }
+    }
+
     fn add(&mut self, neighbor: Neighbor) {
         let PeerAddress::Ip(address) = neighbor.address else {
             warn!(
@@ -147,6 +226,9 @@ impl Daemon {
             return;
         };
         info!(Topic = "Peer", Key = %address, "Add a peer configuration");
+        if let Some(password) = &neighbor.auth_password {
+            self.set_listener_keys(address, None, password);
+        }
         let neighbor = Arc::new(neighbor);
         let handle = peer::spawn(
             address,
@@ -164,9 +246,12 @@ impl Daemon {
         notification: Notification,
         reason: Option<DownReason>,
     ) {
-        let Some((_, handle)) = self.peers.remove(&address) else {
+        let Some((neighbor, handle)) = self.peers.remove(&address) else {
             return;
         };
+        if neighbor.auth_password.is_some() {
+            self.set_listener_keys(address, None, "");
+        }
         let _ = handle
             .control
             .send(Control::Stop {
@@ -212,7 +297,13 @@ impl Daemon {
                 }
             }
         }
-        if let Some((_, handle)) = self.peers.get(&address) {
+        if let Some((neighbor, handle)) = self.peers.get(&address) {
+            // As early as the daemon can: the peer's OPEN may be queued
+            // already (the kernel checks GTSM as segments arrive).
+            if let Err(error) = sockopt::set_session_ttls(&stream, &neighbor.transport) {
+                warn!(Topic = "Peer", Key = %address, %error, "failed to set the TTL of an accepted connection");
+                return;
+            }
             let _ = handle.control.send(Control::Incoming(stream)).await;
         }
     }
@@ -266,7 +357,10 @@ impl Daemon {
             }
         }
         let global = self.config.global.clone();
+        self.set_dynamic_keys(false);
         self.config = Config { global, ..config };
+        self.set_dynamic_keys(true);
+        self.raise_listener_ttl();
     }
 }
 
@@ -346,7 +440,7 @@ fn bind(address: SocketAddr) -> io::Result<TcpListener> {
 }
 
 /// Accepts connections and hands them to the daemon loop.
-async fn accept_loop(listener: TcpListener, accepted: mpsc::Sender<TcpStream>) {
+async fn accept_loop(listener: Arc<TcpListener>, accepted: mpsc::Sender<TcpStream>) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {

@@ -1,5 +1,5 @@
-//! One TCP connection of a peer: connect, TTL, and the reader task that
-//! frames messages.
+//! One TCP connection of a peer: connect (TTL, GTSM and TCP MD5 set
+//! before the SYN), and the reader task that frames messages.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -12,6 +12,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::sockopt;
 use crate::config::Transport;
 use crate::wire::bgp::{self, DecodeError};
 
@@ -69,16 +70,16 @@ impl Drop for Conn {
 }
 
 impl Conn {
-    /// Takes over `stream`: sets the TTL, spawns the reader.
+    /// Takes over `stream`: sets the TTL and GTSM's minimum TTL (again,
+    /// for an outgoing connection: an accepted one gets them here, before
+    /// the OPEN exchange), spawns the reader.
     pub fn new(
         id: u64,
         stream: TcpStream,
-        ttl: Option<u8>,
+        transport: &Transport,
         io: mpsc::Sender<Io>,
     ) -> io::Result<Conn> {
-        if let Some(ttl) = ttl {
-            stream.set_ttl(u32::from(ttl))?;
-        }
+        sockopt::set_session_ttls(&stream, transport)?;
         stream.set_nodelay(true)?;
         let local = stream.local_addr()?;
         let remote = stream.peer_addr()?;
@@ -131,20 +132,36 @@ async fn read_frames(id: u64, mut read: OwnedReadHalf, io: mpsc::Sender<Io>) {
 }
 
 /// Connects to the peer from `transport.local-address` (and local port)
-/// when set; reports the result as [`Io::Connected`].
-pub fn spawn_connect(id: u64, address: IpAddr, transport: Transport, io: mpsc::Sender<Io>) {
+/// when set, with the TTL, GTSM and the TCP MD5 key (`password`) set
+/// before the SYN; reports the result as [`Io::Connected`].
+pub fn spawn_connect(
+    id: u64,
+    address: IpAddr,
+    transport: Transport,
+    password: Option<String>,
+    io: mpsc::Sender<Io>,
+) {
     tokio::spawn(async move {
-        let result = connect(address, &transport).await;
+        let result = connect(address, &transport, password.as_deref()).await;
         let _ = io.send(Io::Connected { id, result }).await;
     });
 }
 
-async fn connect(address: IpAddr, transport: &Transport) -> io::Result<TcpStream> {
+/// An outgoing connection with the session's socket options.
+pub async fn connect(
+    address: IpAddr,
+    transport: &Transport,
+    password: Option<&str>,
+) -> io::Result<TcpStream> {
     let socket = if address.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
         TcpSocket::new_v6()?
     };
+    sockopt::set_session_ttls(&socket, transport)?;
+    if let Some(password) = password {
+        sockopt::set_md5(&socket, address, None, password.as_bytes())?;
+    }
     if transport.local_address.is_some() || transport.local_port != 0 {
         let ip = transport.local_address.unwrap_or(if address.is_ipv4() {
             IpAddr::from([0u8; 4])

@@ -16,12 +16,21 @@
 //! (Connection Collision Resolution). A connection arriving while a session
 //! is Established, or while the task is Idle, is refused.
 //!
+//! # Transport
+//!
+//! An outgoing connection gets its TTL, GTSM's minimum TTL (RFC 5082) and
+//! its TCP MD5 key (RFC 2385) before the SYN (see [`sockopt`]). An accepted
+//! one was signed by the listener's key for the neighbor (set by the
+//! daemon) and gets the TTL and minimum TTL before the OPEN exchange.
+//!
 //! # Known issues
 //!
-//! - TCP MD5 (`auth-password`) and GTSM's minimum TTL are not supported
-//!   (logged once per neighbor).
-//! - The TTL of an outgoing connection is set once connected, so the SYN
-//!   goes with the system default.
+//! - GTSM on an accepted connection is set after accept (the listener is
+//!   shared by every neighbor): segments the peer sent before that, its
+//!   OPEN at most, pass unchecked. Our OPEN, and so the peer's KEEPALIVE,
+//!   come after it, so a session never reaches Established on our side.
+//!   The listeners send their SYN-ACKs with TTL 255 once any neighbor uses
+//!   `ttl-security`, and keep it until restart.
 //! - `treat-as-withdraw = false` is not acted on: RFC 7606 always applies.
 
 use std::collections::hash_map::RandomState;
@@ -48,6 +57,7 @@ pub mod as4;
 mod conn;
 pub mod open;
 mod session;
+pub mod sockopt;
 
 use session::describe;
 pub use session::prefix_limit_notification;
@@ -208,18 +218,6 @@ impl Peer {
             prefixes: HashMap::new(),
             options,
         };
-        if peer.neighbor.auth_password.is_some() {
-            warn!(
-                Topic = "Peer",
-                "TCP MD5 (auth-password) is not supported yet"
-            );
-        }
-        if peer.neighbor.transport.min_ttl.is_some() {
-            warn!(
-                Topic = "Peer",
-                "ttl-security minimum TTL (GTSM) is not supported"
-            );
-        }
         peer.primary.fsm.set_jitter(random_unit());
         peer
     }
@@ -407,12 +405,12 @@ impl Peer {
     fn attach(&mut self, second: bool, stream: TcpStream, outbound: bool) -> bool {
         self.next_id += 1;
         let id = self.next_id;
-        let ttl = self.neighbor.transport.ttl;
+        let neighbor = self.neighbor.clone();
         let io = self.io_tx.clone();
         let Some(slot) = self.slot_mut(second) else {
             return false;
         };
-        match Conn::new(id, stream, ttl, io) {
+        match Conn::new(id, stream, &neighbor.transport, io) {
             Ok(conn) => {
                 slot.conn = Some(conn);
                 slot.outbound = outbound;
@@ -545,6 +543,7 @@ impl Peer {
                             id,
                             self.address,
                             self.neighbor.transport.clone(),
+                            self.neighbor.auth_password.clone(),
                             self.io_tx.clone(),
                         );
                     }

@@ -4,7 +4,10 @@
 #   bgp  192.0.2.1   2001:db8::1   bgpd under test (bgpd -f bgpd.toml -p), AS 65001,
 #                                  route reflector (cluster-id 192.0.2.1)
 #   frr  192.0.2.2   2001:db8::2   FRR bgpd AS 65002 (eBGP, IPv4 + IPv6 sessions),
-#                                  originates 198.51.100.0/24 and 2001:db8:2::/48
+#                                  originates N4 + N6 prefixes (10.50-53.x.0/24,
+#                                  2001:db8:50:i::/64) by `network ... route-map ORIG`
+#                                  (MED 77, communities 65002:1 65002:2, large
+#                                  65002:1:2, extended target:65002:9)
 #   exa  192.0.2.3   2001:db8::3   ExaBGP AS 65003 feeder (eBGP, IPv4 + IPv6 sessions)
 #   c1   192.0.2.11                FRR bgpd AS 65001, iBGP route-reflector client,
 #                                  originates 203.0.113.0/24
@@ -12,19 +15,27 @@
 #
 # Asserts, in order:
 #  1. All FRR sessions to bgpd (frr IPv4 + IPv6, c1, c2) reach Established.
-#  2. ExaBGP announces N4 IPv4 + N6 IPv6 prefixes with MED and communities:
-#     FRR (eBGP) has every one from bgpd with AS path "65001 65003", next hop
-#     = bgpd's address (next-hop-self on eBGP), and all of them carry
+#  2. ExaBGP announces N4 IPv4 + N6 IPv6 prefixes (default 1000 + 100) with
+#     MED, communities, large/extended communities and an unknown optional
+#     transitive attribute: FRR (eBGP) has every one from bgpd with AS path
+#     "65001 65003", next hop = bgpd's address (next-hop-self on eBGP), no
+#     MED (not passed to another AS), and all of them carry
 #     community 65003:1 (`show bgp ... community 65003:1 json`; a sample is
 #     also checked for the per-prefix community 65003:<n>).
-#  3. c2 (iBGP) has the N4 IPv4 prefixes from bgpd with AS path "65003" and
-#     next hop 192.0.2.3 unchanged (RFC 4271 default for eBGP -> iBGP).
-#  4. FRR's own 198.51.100.0/24 and 2001:db8:2::/48 reach ExaBGP through bgpd
-#     with AS path "65001 65002" and next hop = bgpd.
+#  3. c2 (iBGP) has the N4 IPv4 prefixes from bgpd with AS path "65003",
+#     next hop 192.0.2.3 unchanged (RFC 4271 default for eBGP -> iBGP) and
+#     LOCAL_PREF 100 present (RFC 4271 5.1.5: sent to internal peers).
+#  4. FRR's own N4 + N6 prefixes reach ExaBGP through bgpd with AS path
+#     "65001 65002", next hop = bgpd, no MED (FRR sends MED 77; RFC 4271
+#     5.1.4: not passed to another AS), no LOCAL_PREF, communities 65002:1
+#     65002:2, large community 65002:1:2 and extended target:65002:9 kept.
 #  5. Route reflection: c1's 203.0.113.0/24 reaches c2 via bgpd with
 #     originatorId 192.0.2.11, clusterList [192.0.2.1], next hop 192.0.2.11,
-#     empty AS path; FRR (eBGP) gets it with AS path "65001", next hop bgpd,
+#     empty AS path and LOCAL_PREF 100 (c1's); FRR (eBGP) gets it with AS path "65001", next hop bgpd,
 #     and without ORIGINATOR_ID / CLUSTER_LIST.
+#  5b. FRR (frr) restarts (SIGTERM, started again): ExaBGP loses FRR's
+#     routes; both sessions with bgpd come back by themselves; FRR re-learns
+#     every ExaBGP route from bgpd and ExaBGP re-learns all of FRR's routes.
 #  6. ExaBGP withdraws the first half of each family: FRR loses exactly those.
 #  7. ExaBGP stops: all its remaining routes disappear from FRR.
 #  8. SIGTERM to bgpd: FRR reports a received NOTIFICATION Cease (6/subcode in
@@ -38,8 +49,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 lib_trap
 
-N4=${N4:-200}
-N6=${N6:-50}
+N4=${N4:-1000}
+N6=${N6:-100}
 CEASE_SUBCODES=${CEASE_SUBCODES:-2}
 BGP4=192.0.2.1 BGP6=2001:db8::1
 FRR4=192.0.2.2 FRR6=2001:db8::2
@@ -96,6 +107,11 @@ EOF
   bgpd_neighbor $C2 65001 ipv4 $BGP4 rr
 } >>"$WORK/bgpd.toml"
 
+ATTR=0x63:0xc0:0xdeadbeef
+"${CHECK[@]}" gen "$WORK" "$N4" "$N6" "$EXA4" "$EXA6" "$BGP4" "$BGP6" --rich --attr "$ATTR"
+"${CHECK[@]}" gen "$WORK" "$N4" "$N6" - - - - --name f --asn 65002 --v4base 50 --v6base 0x50
+cut -f1 "$WORK/f.tsv" >"$WORK/f-bare.tsv"
+
 cat >"$WORK/frr.conf" <<EOF
 hostname frr-ebgp
 log stdout informational
@@ -112,13 +128,19 @@ router bgp 65002
  neighbor $BGP6 remote-as 65001
  neighbor $BGP6 timers connect 5
  address-family ipv4 unicast
-  network 198.51.100.0/24
+$(cat "$WORK/f-frr4.txt")
   neighbor $BGP4 activate
  exit-address-family
  address-family ipv6 unicast
-  network 2001:db8:2::/48
+$(cat "$WORK/f-frr6.txt")
   neighbor $BGP6 activate
  exit-address-family
+!
+route-map ORIG permit 10
+ set metric 77
+ set community 65002:1 65002:2
+ set large-community 65002:1:2
+ set extcommunity rt 65002:9
 !
 EOF
 frr_client_conf() {
@@ -167,7 +189,6 @@ neighbor $BGP6 {
 EOF
 } >"$WORK/exa.conf"
 
-"${CHECK[@]}" gen "$WORK" "$N4" "$N6" "$EXA4" "$EXA6" "$BGP4" "$BGP6"
 awk -F'\t' '$1 !~ /:/' "$WORK/routes.tsv" >"$WORK/routes4.tsv"
 : >"$WORK/empty.json"
 
@@ -184,13 +205,13 @@ frr_check() {
   frr_rib frr "$WORK/frr" || { echo "vtysh failed"; return 1; }
   "${CHECK[@]}" frr "$WORK/frr.rib4.json" "$WORK/frr.rib6.json" "$WORK/routes.tsv" \
     --mode "$1" --from "$BGP4,$BGP6" --path "65001 65003" --nh4 "$BGP4" --nh6 "$BGP6" \
-    --comm4 "$WORK/frr.comm4.json" --comm6 "$WORK/frr.comm6.json"
+    --comm4 "$WORK/frr.comm4.json" --comm6 "$WORK/frr.comm6.json" --no-med
 }
 frr_check_quiet() { frr_check "$1" >/dev/null 2>&1; }
 c2_check() {
   vtysh_in c2 "show bgp ipv4 unicast json" >"$WORK/c2.rib4.json" 2>/dev/null || { echo "vtysh failed"; return 1; }
   "${CHECK[@]}" frr "$WORK/c2.rib4.json" "$WORK/empty.json" "$WORK/routes4.tsv" \
-    --mode "$1" --from "$BGP4,$BGP6" --path "65003" --nh4 "$EXA4" --nh6 "$EXA6"
+    --mode "$1" --from "$BGP4,$BGP6" --path "65003" --nh4 "$EXA4" --nh6 "$EXA6" --want-lp 100
 }
 c2_check_quiet() { c2_check "$1" >/dev/null 2>&1; }
 frr_vty_up() { vtysh_in "$1" "show bgp summary json" >/dev/null 2>&1; }
@@ -264,11 +285,12 @@ fi
 frr_check all >&2
 # per-prefix communities on a sample (first, middle, last IPv4 prefix)
 for i in 0 $((N4 / 2)) $((N4 - 1)); do
-  f=$(path_fields frr "10.3.$i.0/24") || fail "FRR has no 10.3.$i.0/24"
+  pfx="10.$((3 + i / 256)).$((i % 256)).0/24"
+  f=$(path_fields frr "$pfx") || fail "FRR has no $pfx"
   for c in 65003:1 65003:$((1000 + i)); do
     case " ${f##*|} " in
       *" $c "*) ;;
-      *) fail "FRR 10.3.$i.0/24 communities '${f##*|}' lack $c" ;;
+      *) fail "FRR $pfx communities '${f##*|}' lack $c" ;;
     esac
   done
 done
@@ -281,12 +303,17 @@ fi
 c2_check all >&2
 
 # 4. FRR's routes reach ExaBGP through bgpd
-exa_ok4() { exa_routes "$WORK/exa.exa.recv" "$BGP4" "ipv4 unicast" | grep -q "^198.51.100.0/24	$BGP4	65001 65002	"; }
-exa_ok6() { exa_routes "$WORK/exa.exa.recv" "$BGP6" "ipv6 unicast" | grep -q "^2001:db8:2::/48	$BGP6	65001 65002	"; }
-wait_for 45 "ExaBGP receives 198.51.100.0/24 via bgpd" exa_ok4 ||
-  fail "ExaBGP did not get FRR's 198.51.100.0/24 with next hop $BGP4 and AS path 65001 65002; has: $(exa_show "$BGP4" "ipv4 unicast" 198.51.100.0/24)"
-wait_for 30 "ExaBGP receives 2001:db8:2::/48 via bgpd" exa_ok6 ||
-  fail "ExaBGP did not get FRR's 2001:db8:2::/48 with next hop $BGP6 and AS path 65001 65002; has: $(exa_show "$BGP6" "ipv6 unicast" 2001:db8:2::/48)"
+exa_fcheck() {
+  "${CHECK[@]}" exa "$WORK/exa.exa.recv" - "$WORK/f-bare.tsv" --mode "$1" \
+    --from "$BGP4,$BGP6" --path "65001 65002" --nh4 "$BGP4" --nh6 "$BGP6" --no-med --no-lp \
+    --want-comm "65002:1 65002:2" --want-large 65002:1:2 --want-ext target:65002:9
+}
+exa_fcheck_quiet() { exa_fcheck "$1" >/dev/null 2>&1; }
+if ! wait_for 90 "ExaBGP has all FRR routes via bgpd" exa_fcheck_quiet all; then
+  exa_fcheck all >&2 || true
+  fail "ExaBGP did not get all of FRR's routes from bgpd with AS path 65001 65002, next hop = bgpd, no MED/LOCAL_PREF, communities kept"
+fi
+exa_fcheck all >&2
 log "ExaBGP got FRR's routes via bgpd"
 
 # 5. route reflection c1 -> c2
@@ -297,11 +324,44 @@ if ! wait_for 45 "c2 has c1's 203.0.113.0/24 reflected by bgpd" rr_ok; then
   fail "route reflection: c2 must get 203.0.113.0/24 from $BGP4 with empty AS path, next hop $C1, originatorId $C1, clusterList $BGP4"
 fi
 log "c2: 203.0.113.0/24 $(path_fields c2 203.0.113.0/24) (peer|aspath|nexthop|originatorId|clusterList|communities)"
+lp=$(prefix_json c2 203.0.113.0/24 | "$PY" -c 'import json,sys; print((json.load(sys.stdin).get("paths") or [{}])[0].get("locPrf"))')
+[ "$lp" = 100 ] || fail "route reflection: c2 must get 203.0.113.0/24 with LOCAL_PREF 100 (c1's), has locPrf=$lp"
 ebgp_rr_ok() { [ "$(path_fields frr 203.0.113.0/24 2>/dev/null)" = "$BGP4|65001|$BGP4|||" ]; }
 wait_for 30 "FRR (eBGP) has 203.0.113.0/24 from bgpd" ebgp_rr_ok || {
   log "FRR sees: $(path_fields frr 203.0.113.0/24 || echo 'no route')"
   fail "FRR (eBGP) must get 203.0.113.0/24 with AS path 65001, next hop $BGP4 and no ORIGINATOR_ID/CLUSTER_LIST"
 }
+
+# 5b. FRR restarts
+log "restarting FRR (frr)"
+stop_pid "$FRR_PID"
+if ! wait_for 60 "FRR's routes gone from ExaBGP" exa_fcheck_quiet none; then
+  exa_fcheck none >&2 || true
+  fail "FRR's routes are still in ExaBGP after FRR stopped (bgpd did not withdraw them)"
+fi
+bgpd_alive
+mv "$WORK/frr.frr.log" "$WORK/frr.frr.first.log"
+start_frr frr "$WORK/frr.conf" "$FRR4" -l "$FRR6"
+FRR_PID=$BG_PID
+wait_for 20 "FRR vty after restart" frr_vty_up frr || fail "FRR bgpd did not restart"
+T0=$SECONDS
+for p in "$BGP4" "$BGP6"; do
+  wait_for 60 "FRR session to bgpd $p after restart" frr_established frr "$p" || {
+    vtysh_in frr "show bgp summary" >&2 || true
+    fail "FRR's session to bgpd $p did not come back after FRR's restart"
+  }
+done
+log "FRR sessions back after $((SECONDS - T0)) s"
+if ! wait_for 90 "FRR re-learns all ExaBGP prefixes" frr_check_quiet all; then
+  frr_check all >&2 || true
+  fail "after its restart FRR did not re-learn all ExaBGP prefixes from bgpd"
+fi
+frr_check all >&2
+if ! wait_for 90 "ExaBGP re-learns all FRR routes" exa_fcheck_quiet all; then
+  exa_fcheck all >&2 || true
+  fail "after FRR's restart ExaBGP did not re-learn all of FRR's routes from bgpd"
+fi
+exa_fcheck all >&2
 
 # 6. withdraw half
 log "ExaBGP withdraws the first half of each family"

@@ -9,12 +9,23 @@
 #
 # Asserts, in order:
 #  1. gobgpd's sessions to bgpd (IPv4 and IPv6) reach Established.
-#  2. ExaBGP announces N4 IPv4 + N6 IPv6 prefixes (next hop 192.0.2.3 /
-#     2001:db8::3, MED, communities 65003:1 65003:<n>): gobgpd's global RIB
-#     holds every one from bgpd with AS_PATH "65001 65003", next hop = bgpd's
-#     address on that session (next-hop-self on eBGP), communities kept.
-#  3. Routes originated in gobgpd (198.51.100.0/24, 2001:db8:2::/48) reach
-#     ExaBGP through bgpd with AS_PATH "65001 65002" and next hop = bgpd.
+#  2. ExaBGP announces N4 IPv4 + N6 IPv6 prefixes (default 1000 + 100; next
+#     hop 192.0.2.3 / 2001:db8::3, MED, communities 65003:1 65003:<n>, large
+#     community 65003:1:<n>, extended community target:65003:<n>, unknown
+#     optional transitive attribute 0x63): gobgpd's global RIB holds every
+#     one from bgpd with AS_PATH "65001 65003", next hop = bgpd's address on
+#     that session (next-hop-self on eBGP), no MED (not passed to another
+#     AS), communities, large and extended communities kept.
+#  3. gobgpd originates N4 IPv4 + N6 IPv6 prefixes (gobgp global rib add, in
+#     parallel; MED, communities 65002:1 65002:<n>, large 65002:1:<n>,
+#     extended target:65002:<n>): all reach ExaBGP through bgpd with AS_PATH
+#     "65001 65002", next hop = bgpd, no MED (gobgpd sends the MED of its own
+#     routes; bgpd, like gobgpd, must not pass it on to another AS), no
+#     LOCAL_PREF, communities / large / extended communities kept.
+#     ExaBGP gets none of its own routes back.
+#  3b. gobgpd restarts (SIGTERM, started again): ExaBGP loses all gobgpd's
+#     routes; the session with bgpd comes back by itself; gobgpd re-learns
+#     every ExaBGP route from bgpd, and its re-added routes reach ExaBGP.
 #  4. ExaBGP withdraws the first half of each family: gobgpd loses exactly
 #     those and keeps the rest.
 #  5. ExaBGP stops: all its remaining routes disappear from gobgpd.
@@ -29,8 +40,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 lib_trap
 
-N4=${N4:-200}
-N6=${N6:-50}
+N4=${N4:-1000}
+N6=${N6:-100}
 CEASE_SUBCODES=${CEASE_SUBCODES:-2}
 BGP4=192.0.2.1 BGP6=2001:db8::1
 GOB4=192.0.2.2 GOB6=2001:db8::2
@@ -122,7 +133,9 @@ neighbor $BGP6 {
 EOF
 } >"$WORK/exa.conf"
 
-"${CHECK[@]}" gen "$WORK" "$N4" "$N6" "$EXA4" "$EXA6" "$BGP4" "$BGP6"
+ATTR=0x63:0xc0:0xdeadbeef
+"${CHECK[@]}" gen "$WORK" "$N4" "$N6" "$EXA4" "$EXA6" "$BGP4" "$BGP6" --rich --attr "$ATTR"
+"${CHECK[@]}" gen "$WORK" "$N4" "$N6" - - - - --name g --asn 65002 --v4base 40 --v6base 0x40 --rich
 
 # ------------------------------------------------------------------ helpers
 gob_rib() {
@@ -133,7 +146,7 @@ gob_check() {
   # gob_check MODE [quiet]
   gob_rib || { echo "gobgp CLI failed: $(cat "$WORK/gob.rib.err")"; return 1; }
   "${CHECK[@]}" gobgp "$WORK/gob.rib4.json" "$WORK/gob.rib6.json" "$WORK/routes.tsv" \
-    --mode "$1" --from "$BGP4,$BGP6" --path "65001 65003" --nh4 "$BGP4" --nh6 "$BGP6"
+    --mode "$1" --from "$BGP4,$BGP6" --path "65001 65003" --nh4 "$BGP4" --nh6 "$BGP6" --no-med
 }
 gob_check_quiet() { gob_check "$1" >/dev/null 2>&1; }
 gob_api_up() { gobgp_in gob global >/dev/null 2>&1; }
@@ -176,22 +189,62 @@ gob_check all >&2
 gobgp_in gob global rib -a ipv4 2>/dev/null | head -4 >&2 || true
 
 # 3. gobgpd's own routes reach ExaBGP through bgpd
-log "gobgpd originates 198.51.100.0/24 and 2001:db8:2::/48"
-gobgp_in gob global rib add 198.51.100.0/24 -a ipv4 community 65002:7 ||
-  fail "gobgp global rib add (ipv4) failed"
-gobgp_in gob global rib add 2001:db8:2::/48 -a ipv6 community 65002:7 ||
-  fail "gobgp global rib add (ipv6) failed"
-exa_ok4() { exa_routes "$WORK/exa.exa.recv" "$BGP4" "ipv4 unicast" | grep -q "^198.51.100.0/24	$BGP4	65001 65002	"; }
-exa_ok6() { exa_routes "$WORK/exa.exa.recv" "$BGP6" "ipv6 unicast" | grep -q "^2001:db8:2::/48	$BGP6	65001 65002	"; }
-wait_for 45 "ExaBGP receives 198.51.100.0/24 via bgpd" exa_ok4 ||
-  fail "ExaBGP did not get 198.51.100.0/24 with next hop $BGP4 and AS_PATH 65001 65002; has: $(exa_show "$BGP4" "ipv4 unicast" 198.51.100.0/24)"
-wait_for 30 "ExaBGP receives 2001:db8:2::/48 via bgpd" exa_ok6 ||
-  fail "ExaBGP did not get 2001:db8:2::/48 with next hop $BGP6 and AS_PATH 65001 65002; has: $(exa_show "$BGP6" "ipv6 unicast" 2001:db8:2::/48)"
-log "ExaBGP got gobgpd's routes via bgpd: $(exa_show "$BGP4" "ipv4 unicast" 198.51.100.0/24 | tr '\t' ' ') / $(exa_show "$BGP6" "ipv6 unicast" 2001:db8:2::/48 | tr '\t' ' ')"
+exa_gcheck() {
+  "${CHECK[@]}" exa "$WORK/exa.exa.recv" - "$WORK/g.tsv" --mode "$1" \
+    --from "$BGP4,$BGP6" --path "65001 65002" --nh4 "$BGP4" --nh6 "$BGP6" --no-med --no-lp
+}
+exa_gcheck_quiet() { exa_gcheck "$1" >/dev/null 2>&1; }
+gob_originate() {
+  local t0=$SECONDS
+  nsx gob timeout 180 xargs -P 6 -L 1 gobgp -u 127.0.0.1 -p 50051 global rib add \
+    <"$WORK/g-gobgp.txt" >"$WORK/gob.add.log" 2>&1 ||
+    fail "gobgp global rib add failed: $(tail -3 "$WORK/gob.add.log")"
+  log "gobgpd originated $((N4 + N6)) prefixes in $((SECONDS - t0)) s"
+}
+log "gobgpd originates $N4 IPv4 + $N6 IPv6 prefixes"
+gob_originate
+if ! wait_for 90 "ExaBGP has all gobgpd routes via bgpd" exa_gcheck_quiet all; then
+  exa_gcheck all >&2 || true
+  fail "ExaBGP did not get all gobgpd routes from bgpd with AS_PATH 65001 65002, next hop = bgpd, no MED/LOCAL_PREF, communities kept"
+fi
+exa_gcheck all >&2
 # ExaBGP must not get its own routes back (bgpd must not reflect them to
 # their source; ExaBGP would see its own AS in the path).
 own=$(exa_routes "$WORK/exa.exa.recv" "$BGP4" "ipv4 unicast" | awk -F'\t' '$3 ~ /(^| )65003( |$)/' | wc -l)
 [ "$own" -eq 0 ] || fail "bgpd sent $own routes with AS 65003 back to ExaBGP"
+
+# 3b. gobgpd restarts
+log "restarting gobgpd"
+stop_pid "$GOB_PID"
+if ! wait_for 60 "gobgpd's routes gone from ExaBGP" exa_gcheck_quiet none; then
+  exa_gcheck none >&2 || true
+  fail "gobgpd's routes are still in ExaBGP after gobgpd stopped (bgpd did not withdraw them)"
+fi
+bgpd_alive
+mv "$WORK/gob.gobgpd.log" "$WORK/gob.gobgpd.first.log"
+start_gobgpd gob "$WORK/gob.toml"
+GOB_PID=$BG_PID
+wait_for 20 "gobgpd API after restart" gob_api_up || fail "gobgpd did not restart (API not answering)"
+T0=$SECONDS
+for p in "$BGP4" "$BGP6"; do
+  wait_for 60 "gobgpd session to bgpd $p after restart" gobgp_established gob "$p" || {
+    gobgp_in gob neighbor >&2 || true
+    grep -i 'connect\|state' "$WORK/bgp.bgpd.log" | tail -10 >&2 || true
+    fail "gobgpd's session to bgpd $p did not come back after gobgpd's restart"
+  }
+done
+log "gobgpd sessions back after $((SECONDS - T0)) s"
+if ! wait_for 90 "gobgpd re-learns all ExaBGP prefixes from bgpd" gob_check_quiet all; then
+  gob_check all >&2 || true
+  fail "after its restart gobgpd did not re-learn all ExaBGP prefixes from bgpd"
+fi
+gob_check all >&2
+gob_originate
+if ! wait_for 90 "ExaBGP has all gobgpd routes again" exa_gcheck_quiet all; then
+  exa_gcheck all >&2 || true
+  fail "after gobgpd's restart ExaBGP did not get all its re-added routes from bgpd"
+fi
+exa_gcheck all >&2
 
 # 4. withdraw half
 log "ExaBGP withdraws the first half of each family"
