@@ -70,6 +70,9 @@ impl std::error::Error for DaemonError {
 pub struct Options {
     /// Peer task options (first connect delay).
     pub peer: peer::Options,
+    /// Notified once the listeners are bound and every neighbor is started
+    /// (systemd readiness, `--sdnotify`).
+    pub ready: Option<Arc<tokio::sync::Notify>>,
 }
 
 /// Runs the daemon until `shutdown` completes; then sends Cease 6/2 to
@@ -110,6 +113,9 @@ pub async fn run_with(
     daemon.raise_listener_ttl();
     for neighbor in daemon.config.neighbors.clone() {
         daemon.add(neighbor);
+    }
+    if let Some(ready) = &daemon.options.ready {
+        ready.notify_one();
     }
     tokio::pin!(shutdown);
     loop {

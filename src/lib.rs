@@ -30,4 +30,5 @@ pub mod fsm;
 pub mod log;
 pub mod peer;
 pub mod rib;
+pub mod systemd;
 pub mod wire;

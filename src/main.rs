@@ -38,6 +38,42 @@ struct Args {
     #[allow(dead_code)]
     #[arg(long = "pprof-disable")]
     pprof_disable: bool,
+    /// Accepted for gobgpd compatibility; bgpd has no pprof server.
+    #[allow(dead_code)]
+    #[arg(long = "pprof-host")]
+    pprof_host: Option<String>,
+    /// Also log to syslog: `yes` (or anything without a `:`) is the local
+    /// daemon at /dev/log; `[network:]address` forms are not supported and
+    /// fall back to the local daemon.
+    #[arg(short = 's', long = "syslog")]
+    syslog: Option<String>,
+    /// Syslog facility: kern, user, mail, daemon, auth, syslog, lpr, news,
+    /// uucp, cron, authpriv, ftp, local0 … local7.
+    #[arg(long = "syslog-facility", default_value = "daemon")]
+    syslog_facility: String,
+    /// Do not log to standard output.
+    #[arg(long = "disable-stdlog")]
+    disable_stdlog: bool,
+    /// Tell systemd when bgpd is ready (`Type=notify` units).
+    #[arg(long = "sdnotify")]
+    sdnotify: bool,
+    /// Worker threads (default: one per CPU).
+    #[arg(long = "cpus")]
+    cpus: Option<usize>,
+    /// gobgpd's graceful-restart R bit; not supported yet, accepted.
+    #[arg(short = 'r', long = "graceful-restart")]
+    graceful_restart: bool,
+    /// gRPC TLS (the API is not built yet); accepted.
+    #[arg(long = "tls")]
+    tls: bool,
+    /// gRPC TLS certificate file; accepted.
+    #[allow(dead_code)]
+    #[arg(long = "tls-cert-file")]
+    tls_cert_file: Option<PathBuf>,
+    /// gRPC TLS key file; accepted.
+    #[allow(dead_code)]
+    #[arg(long = "tls-key-file")]
+    tls_key_file: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -81,14 +117,39 @@ fn main() -> ExitCode {
     if args.dry_run {
         return ExitCode::SUCCESS;
     }
-    let runtime = match tokio::runtime::Runtime::new() {
+    if args.graceful_restart {
+        warn!(
+            Topic = "Config",
+            "-r (graceful restart R bit) is not supported yet; ignored"
+        );
+    }
+    if args.tls {
+        warn!(
+            Topic = "Config",
+            "--tls is accepted but the gRPC API is not built yet"
+        );
+    }
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all();
+    if let Some(cpus) = args.cpus {
+        let available = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if cpus == 0 || cpus > available {
+            error!(
+                Topic = "Config",
+                "--cpus {cpus}: this machine has {available} CPUs"
+            );
+            return ExitCode::from(1);
+        }
+        builder.worker_threads(cpus);
+    }
+    let runtime = match builder.build() {
         Ok(runtime) => runtime,
         Err(e) => {
             error!(Error = %e, "failed to start the runtime");
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(serve(config, path)) {
+    match runtime.block_on(serve(config, path, args.sdnotify)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             error!(Error = %e, "bgpd stopped");
@@ -98,7 +159,11 @@ fn main() -> ExitCode {
 }
 
 /// Runs the daemon; SIGHUP reloads `path`, SIGTERM/SIGINT stop it.
-async fn serve(config: config::Config, path: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve(
+    config: config::Config,
+    path: PathBuf,
+    sdnotify: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
     info!("bgpd started");
     let (reload_tx, reload_rx) = tokio::sync::mpsc::channel(4);
     let mut hangup = signal(SignalKind::hangup())?;
@@ -119,24 +184,82 @@ async fn serve(config: config::Config, path: PathBuf) -> Result<(), Box<dyn std:
             _ = tokio::signal::ctrl_c() => {}
         }
     };
-    daemon::run_with(config, daemon::Options::default(), reload_rx, shutdown).await?;
+    let mut options = daemon::Options::default();
+    if sdnotify {
+        let ready = std::sync::Arc::new(tokio::sync::Notify::new());
+        options.ready = Some(ready.clone());
+        tokio::spawn(async move {
+            ready.notified().await;
+            if let Err(e) = bgpd::systemd::notify("READY=1") {
+                warn!(Error = %e, "cannot notify systemd");
+            }
+        });
+    }
+    let result = daemon::run_with(config, options, reload_rx, shutdown).await;
+    if sdnotify {
+        let _ = bgpd::systemd::notify("STOPPING=1");
+    }
+    result?;
     Ok(())
 }
 
-/// gobgpd's logging: JSON lines unless `-p`; `-l` recognises `debug` (and
-/// `trace`), anything else is `info`.
+/// gobgpd's logging: JSON lines unless `-p`, on standard output unless
+/// `--disable-stdlog`, and to syslog with `--syslog`; `-l` recognises
+/// `debug` (and `trace`), anything else is `info`.
 fn init_logging(args: &Args) {
     let level = match args.log_level.as_str() {
         "debug" => LevelFilter::DEBUG,
         "trace" => LevelFilter::TRACE,
         _ => LevelFilter::INFO,
     };
+    let mut problems = Vec::new();
+    let syslog = args.syslog.as_ref().and_then(|target| {
+        if target.contains(':') {
+            problems.push(format!(
+                "--syslog {target}: only the local syslog daemon is supported; using {}",
+                bgpd::log::SYSLOG_SOCKET
+            ));
+        }
+        let facility = bgpd::log::facility(&args.syslog_facility).unwrap_or_else(|| {
+            problems.push(format!(
+                "--syslog-facility {}: unknown; using daemon",
+                args.syslog_facility
+            ));
+            3
+        });
+        match bgpd::log::Syslog::connect(std::path::Path::new(bgpd::log::SYSLOG_SOCKET), facility) {
+            Ok(syslog) => Some(syslog),
+            Err(e) => {
+                problems.push(format!(
+                    "cannot reach syslog at {}: {e}",
+                    bgpd::log::SYSLOG_SOCKET
+                ));
+                None
+            }
+        }
+    });
+    // Without syslog, standard output stays on whatever --disable-stdlog says:
+    // a daemon that logs nowhere helps nobody.
+    let stdlog = !args.disable_stdlog || syslog.is_none();
     if args.log_plain {
-        tracing_subscriber::fmt().with_max_level(level).init();
+        tracing_subscriber::registry()
+            .with(stdlog.then(|| tracing_subscriber::fmt::layer().with_filter(level)))
+            .with(syslog.map(|syslog| {
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(false)
+                    .without_time()
+                    .with_writer(syslog)
+                    .with_filter(level)
+            }))
+            .init();
     } else {
         tracing_subscriber::registry()
-            .with(bgpd::log::JsonLayer.with_filter(level))
+            .with(stdlog.then(|| bgpd::log::JsonLayer::new(std::io::stdout).with_filter(level)))
+            .with(syslog.map(|syslog| bgpd::log::JsonLayer::new(syslog).with_filter(level)))
             .init();
+    }
+    for problem in problems {
+        warn!(Topic = "Config", "{problem}");
     }
 }
 

@@ -66,6 +66,7 @@ fn start(config: config::Config) -> Running {
             first_connect_delay: Duration::from_millis(10),
             observer: Some(observer),
         },
+        ready: None,
     };
     let (_reload_tx, reload_rx) = mpsc::channel(1);
     let task = tokio::spawn(async move {

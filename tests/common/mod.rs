@@ -160,6 +160,7 @@ pub fn start(config: config::Config) -> Running {
             first_connect_delay: Duration::from_millis(10),
             observer: Some(observer),
         },
+        ready: None,
     };
     let (reload, reload_rx) = mpsc::channel(1);
     let task = tokio::spawn(async move {
