@@ -12,20 +12,22 @@
 //! next hop is kept beside them as a [`NextHop`]. The few values best-path
 //! selection reads are computed once, when the set is built.
 
-use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
+use super::hash::{FxHashSet, FxHasher};
 use crate::wire::bgp::{AsPath, AttrType, AttrValue, NextHop, Origin, PathAttribute, SegmentType};
 
 /// One route's path attributes, with the next hop kept apart.
 ///
 /// Equality and hashing cover the attributes and the next hop only; the
-/// other fields are derived from them.
+/// other fields are derived from them (the hash too: computed once when
+/// the set is built or changed, so interning hashes a set in one step).
 #[derive(Debug, Clone)]
 pub struct PathAttrs {
-    attributes: Vec<PathAttribute>,
+    attributes: Box<[PathAttribute]>,
     next_hop: Option<NextHop>,
+    hash: u64,
     local_pref: Option<u32>,
     med: Option<u32>,
     origin: Option<Origin>,
@@ -35,7 +37,9 @@ pub struct PathAttrs {
 
 impl PartialEq for PathAttrs {
     fn eq(&self, other: &Self) -> bool {
-        self.next_hop == other.next_hop && self.attributes == other.attributes
+        self.hash == other.hash
+            && self.next_hop == other.next_hop
+            && self.attributes == other.attributes
     }
 }
 
@@ -43,8 +47,7 @@ impl Eq for PathAttrs {}
 
 impl Hash for PathAttrs {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.next_hop.hash(state);
-        self.attributes.hash(state);
+        state.write_u64(self.hash);
     }
 }
 
@@ -65,8 +68,9 @@ impl PathAttrs {
         attributes.sort_by_key(PathAttribute::type_code);
         attributes.dedup_by_key(|a| a.type_code());
         let mut set = PathAttrs {
-            attributes,
+            attributes: attributes.into_boxed_slice(),
             next_hop,
+            hash: 0,
             local_pref: None,
             med: None,
             origin: None,
@@ -78,12 +82,16 @@ impl PathAttrs {
     }
 
     fn derive(&mut self) {
+        let mut hasher = FxHasher::default();
+        self.next_hop.hash(&mut hasher);
+        self.attributes.hash(&mut hasher);
+        self.hash = hasher.finish();
         self.local_pref = None;
         self.med = None;
         self.origin = None;
         self.as_path_len = 0;
         self.first_as = None;
-        for attribute in &self.attributes {
+        for attribute in self.attributes.iter() {
             match &attribute.value {
                 AttrValue::LocalPref(v) => self.local_pref = Some(*v),
                 AttrValue::MultiExitDisc(v) => self.med = Some(*v),
@@ -160,7 +168,11 @@ impl PathAttrs {
                     *slot = PathAttribute::new(value);
                 }
             }
-            Err(i) => self.attributes.insert(i, PathAttribute::new(value)),
+            Err(i) => {
+                let mut attributes = std::mem::take(&mut self.attributes).into_vec();
+                attributes.insert(i, PathAttribute::new(value));
+                self.attributes = attributes.into_boxed_slice();
+            }
         }
         self.derive();
     }
@@ -168,21 +180,27 @@ impl PathAttrs {
     /// Removes the attribute of this type, if present.
     pub fn remove(&mut self, attr_type: AttrType) {
         let type_code = u8::from(attr_type);
-        self.attributes.retain(|a| a.type_code() != type_code);
-        self.derive();
+        if self.attributes.iter().any(|a| a.type_code() == type_code) {
+            let mut attributes = std::mem::take(&mut self.attributes).into_vec();
+            attributes.retain(|a| a.type_code() != type_code);
+            self.attributes = attributes.into_boxed_slice();
+            self.derive();
+        }
     }
 
     /// Sets the Partial bit on unrecognized optional transitive
     /// attributes, as a speaker passing them on must (RFC 4271 §5).
     pub fn mark_partial(&mut self) {
-        for attribute in &mut self.attributes {
+        for attribute in self.attributes.iter_mut() {
             attribute.mark_partial();
         }
+        self.derive();
     }
 
     /// Sets the next hop.
     pub fn set_next_hop(&mut self, next_hop: NextHop) {
         self.next_hop = Some(next_hop);
+        self.derive();
     }
 }
 
@@ -199,7 +217,7 @@ fn first_as(path: &AsPath) -> Option<u32> {
 /// forgets a set when the store's own reference is the last one left.
 #[derive(Debug, Default)]
 pub struct AttrStore {
-    sets: HashSet<Arc<PathAttrs>>,
+    sets: FxHashSet<Arc<PathAttrs>>,
 }
 
 impl AttrStore {

@@ -2,7 +2,6 @@
 //! fit: withdrawals grouped per family, announcements grouped per family
 //! and outgoing attribute set (interned, so grouped by pointer).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -10,6 +9,7 @@ use ipnet::IpNet;
 
 use super::attrs::{AttrStore, PathAttrs};
 use super::export::two_octet_attributes;
+use super::hash::FxHashMap;
 use super::table::{family_index, family_of, FAMILIES};
 use crate::wire::bgp::{self, builder, Message, Negotiated, Nlri};
 use crate::wire::Family;
@@ -19,7 +19,7 @@ use crate::wire::Family;
 pub struct Batch {
     withdrawn: [Vec<Nlri>; 2],
     groups: Vec<(Family, Arc<PathAttrs>, Vec<Nlri>)>,
-    index: HashMap<(usize, usize), usize>,
+    index: FxHashMap<(usize, usize), usize>,
 }
 
 /// The prefix as sent on a session: path id 1 with ADD-PATH (we send the

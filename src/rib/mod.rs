@@ -37,6 +37,7 @@ pub mod best;
 pub mod counters;
 pub mod event;
 pub mod export;
+pub mod hash;
 pub mod import;
 pub mod state;
 pub mod table;

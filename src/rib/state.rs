@@ -6,7 +6,6 @@
 //! every established peer compare the advertised best with its
 //! Adj-RIB-Out and pack the difference into UPDATEs.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -18,10 +17,11 @@ use super::best;
 use super::counters::PeerCounters;
 use super::event::{PeerId, SessionInfo};
 use super::export::{export, Target};
+use super::hash::FxHashMap;
 use super::import::{self, ImportRules};
 use super::table::{
-    family_index, family_of, AdjRibIn, AdjRibOut, Destination, LocRib, Path, PostPolicy,
-    ReceivedRoute, Source, FAMILIES,
+    family_index, family_of, AdjRibIn, AdjRibOut, Destination, Installed, LocRib, Path, PostPolicy,
+    PrePolicy, ReceivedRoute, Source, FAMILIES,
 };
 use crate::config::{Global, PeerType};
 use crate::wire::bgp::{NextHop, Nlri, Update};
@@ -49,7 +49,7 @@ pub struct Rib {
     global: Arc<Global>,
     store: AttrStore,
     loc: LocRib,
-    peers: HashMap<PeerId, Peer>,
+    peers: FxHashMap<PeerId, Peer>,
     seq: u64,
 }
 
@@ -60,7 +60,7 @@ impl Rib {
             global,
             store: AttrStore::new(),
             loc: LocRib::new(),
-            peers: HashMap::new(),
+            peers: FxHashMap::default(),
             seq: 0,
         }
     }
@@ -96,7 +96,7 @@ impl Rib {
             counters: PeerCounters::default(),
         };
         let mut batch = Batch::default();
-        let mut cache = HashMap::new();
+        let mut cache = ExportCache::default();
         for family in FAMILIES {
             if !peer.info.negotiated.families.contains(&family) {
                 continue;
@@ -106,7 +106,7 @@ impl Rib {
                 advertise(
                     &mut self.store,
                     &mut peer,
-                    *prefix,
+                    prefix,
                     best,
                     &mut cache,
                     &mut batch,
@@ -154,29 +154,45 @@ impl Rib {
                 continue;
             }
             let key = (nlri.prefix, nlri.path_id.unwrap_or(0));
-            let Some(route) = from.rib_in.routes.remove(&key) else {
+            if let Some(path) = loc.remove(&key.0, &from.source, key.1) {
+                from.counters.adj_rib_in.sub(family);
+                from.counters.loc_rib.sub(family);
+                store.release(path.attrs);
+                touched.push(key.0);
+            } else if let Some(route) = from.rib_in.rejected.remove(&key) {
+                from.counters.adj_rib_in.sub(family);
+                store.release(route.attrs);
+            } else {
                 from.counters.unknown_withdrawals += 1;
-                continue;
-            };
-            from.counters.adj_rib_in.sub(family);
-            if route.rejected.is_none() {
-                if let Some(path) = loc.remove(&key.0, &from.source, key.1) {
-                    from.counters.loc_rib.sub(family);
-                    store.release(path.attrs);
-                    touched.push(key.0);
-                }
             }
-            store.release(route.attrs);
         }
         if update.treat_as_withdraw().is_none() {
             let groups = announced_groups(update);
             if !groups.is_empty() {
-                let base = import::base_attributes(update);
-                for (family, next_hop, prefixes) in groups {
-                    let attrs = store.intern(PathAttrs::new(base.clone(), next_hop));
+                let mut base = Some(import::base_attributes(update));
+                let last = groups.len() - 1;
+                for (i, (family, next_hop, prefixes)) in groups.into_iter().enumerate() {
+                    // The last family takes the attributes instead of a copy.
+                    let attributes = if i == last {
+                        base.take().unwrap_or_default()
+                    } else {
+                        base.clone().unwrap_or_default()
+                    };
+                    let attrs = store.intern(PathAttrs::new(attributes, next_hop));
+                    let rejected = import::check_loops(&attrs, &from.rules);
                     for nlri in prefixes {
                         *seq += 1;
-                        install(store, loc, from, family, nlri, &attrs, *seq, &mut touched);
+                        install(
+                            store,
+                            loc,
+                            from,
+                            family,
+                            nlri,
+                            &attrs,
+                            rejected,
+                            *seq,
+                            &mut touched,
+                        );
                     }
                     store.release(attrs);
                 }
@@ -190,14 +206,16 @@ impl Rib {
         let Some(gone) = self.peers.remove(&peer) else {
             return Vec::new();
         };
-        let mut touched = Vec::with_capacity(gone.rib_in.routes.len());
-        for (key, route) in gone.rib_in.routes {
-            if route.rejected.is_none() {
-                if let Some(path) = self.loc.remove(&key.0, &gone.source, key.1) {
-                    self.store.release(path.attrs);
-                    touched.push(key.0);
-                }
-            }
+        let mut removed = Vec::new();
+        if gone.counters.loc_rib.total() > 0 {
+            self.loc.remove_source(&gone.source, &mut removed);
+        }
+        let mut touched = Vec::with_capacity(removed.len());
+        for (prefix, path) in removed {
+            self.store.release(path.attrs);
+            touched.push(prefix);
+        }
+        for (_, route) in gone.rib_in.rejected {
             self.store.release(route.attrs);
         }
         for (_, attrs) in gone.rib_out.routes {
@@ -230,15 +248,10 @@ impl Rib {
         let options = self.global.route_selection;
         let mut changed = Vec::new();
         for prefix in touched {
-            if let Some(destination) = self.loc.get_mut(&prefix) {
-                destination.reason = best::select(&mut destination.paths, &options);
-                let best_seq = destination.best().map_or(0, |p| p.seq);
-                if best_seq != destination.advertised_seq {
-                    destination.advertised_seq = best_seq;
-                    changed.push(prefix);
-                }
+            let select = |d: &mut Destination| d.reason = best::select(&mut d.paths, &options);
+            if self.loc.decide(&prefix, select) {
+                changed.push(prefix);
             }
-            self.loc.prune(&prefix);
         }
         let mut outgoing = Vec::new();
         if changed.is_empty() {
@@ -247,12 +260,15 @@ impl Rib {
         let Rib {
             store, loc, peers, ..
         } = self;
+        let bests: Vec<(IpNet, Option<&Path>)> = changed
+            .iter()
+            .map(|prefix| (*prefix, loc.get(prefix).and_then(Destination::best)))
+            .collect();
         for (id, peer) in peers.iter_mut() {
             let mut batch = Batch::default();
-            let mut cache = HashMap::new();
-            for prefix in &changed {
-                let best = loc.get(prefix).and_then(Destination::best);
-                advertise(store, peer, *prefix, best, &mut cache, &mut batch);
+            let mut cache = ExportCache::default();
+            for (prefix, best) in &bests {
+                advertise(store, peer, *prefix, *best, &mut cache, &mut batch);
             }
             release_cache(store, cache);
             if !batch.is_empty() {
@@ -268,14 +284,16 @@ impl Rib {
     }
 
     /// The pre-policy Adj-RIB-In of an established peer.
-    pub fn adj_rib_in(&self, peer: PeerId) -> Option<&AdjRibIn> {
-        self.peers.get(&peer).map(|p| &p.rib_in)
+    pub fn adj_rib_in(&self, peer: PeerId) -> Option<PrePolicy<'_>> {
+        let p = self.peers.get(&peer)?;
+        let len = usize::try_from(p.counters.adj_rib_in.total()).unwrap_or(usize::MAX);
+        Some(PrePolicy::new(&p.rib_in, &self.loc, &p.source, len))
     }
 
     /// The post-policy Adj-RIB-In of an established peer.
     pub fn adj_rib_in_post_policy(&self, peer: PeerId) -> Option<PostPolicy<'_>> {
         let p = self.peers.get(&peer)?;
-        Some(p.rib_in.post_policy(&self.loc, &p.source))
+        Some(PostPolicy::new(&self.loc, &p.source))
     }
 
     /// The Adj-RIB-Out of an established peer.
@@ -318,6 +336,9 @@ fn announced_groups(update: &Update) -> Vec<(Family, Option<NextHop>, &[Nlri])> 
 }
 
 /// One announced route into Adj-RIB-In and, unless it loops, Loc-RIB.
+///
+/// An accepted route lives in Loc-RIB only (it is the peer's pre- and
+/// post-policy route too); a rejected one in the peer's rejected table.
 #[allow(clippy::too_many_arguments)]
 fn install(
     store: &mut AttrStore,
@@ -326,58 +347,58 @@ fn install(
     family: Family,
     nlri: &Nlri,
     attrs: &Arc<PathAttrs>,
+    rejected: Option<super::table::Rejection>,
     seq: u64,
     touched: &mut Vec<IpNet>,
 ) {
     let prefix = nlri.prefix;
     let key = (prefix, nlri.path_id.unwrap_or(0));
-    let rejected = import::check_loops(attrs, &from.rules);
-    let route = ReceivedRoute {
-        attrs: Arc::clone(attrs),
-        rejected,
-    };
-    let was_accepted = match from.rib_in.routes.insert(key, route) {
-        Some(old) if Arc::ptr_eq(&old.attrs, attrs) && old.rejected == rejected => {
-            from.counters.duplicates += 1;
-            store.release(old.attrs);
-            return;
-        }
-        Some(old) => {
-            let accepted = old.rejected.is_none();
-            store.release(old.attrs);
-            accepted
-        }
+    match rejected {
         None => {
-            from.counters.adj_rib_in.add(family);
-            false
-        }
-    };
-    if let Some(rejection) = rejected {
-        from.counters.reject(rejection);
-        if was_accepted {
-            if let Some(path) = loc.remove(&prefix, &from.source, key.1) {
-                from.counters.loc_rib.sub(family);
-                store.release(path.attrs);
-                touched.push(prefix);
+            match loc.install(prefix, &from.source, key.1, attrs, seq) {
+                Installed::Duplicate => {
+                    from.counters.duplicates += 1;
+                    return;
+                }
+                Installed::Replaced(old) => store.release(old.attrs),
+                Installed::New => {
+                    from.counters.loc_rib.add(family);
+                    match from.rib_in.rejected.remove(&key) {
+                        Some(old) => store.release(old.attrs),
+                        None => from.counters.adj_rib_in.add(family),
+                    }
+                }
             }
+            touched.push(prefix);
         }
-        return;
+        Some(rejection) => {
+            let route = ReceivedRoute {
+                attrs: Arc::clone(attrs),
+                rejected,
+            };
+            match from.rib_in.rejected.insert(key, route) {
+                Some(old) if Arc::ptr_eq(&old.attrs, attrs) && old.rejected == rejected => {
+                    from.counters.duplicates += 1;
+                    store.release(old.attrs);
+                    return;
+                }
+                Some(old) => store.release(old.attrs),
+                None => match loc.remove(&prefix, &from.source, key.1) {
+                    Some(path) => {
+                        from.counters.loc_rib.sub(family);
+                        store.release(path.attrs);
+                        touched.push(prefix);
+                    }
+                    None => from.counters.adj_rib_in.add(family),
+                },
+            }
+            from.counters.reject(rejection);
+        }
     }
-    let path = Path {
-        source: Arc::clone(&from.source),
-        path_id: key.1,
-        attrs: Arc::clone(attrs),
-        seq,
-    };
-    match loc.insert(prefix, path) {
-        Some(old) => store.release(old.attrs),
-        None => from.counters.loc_rib.add(family),
-    }
-    touched.push(prefix);
 }
 
 /// Per event and peer: outgoing attribute sets by (source, attributes).
-type ExportCache = HashMap<(usize, usize), Option<Arc<PathAttrs>>>;
+type ExportCache = FxHashMap<(usize, usize), Option<Arc<PathAttrs>>>;
 
 fn release_cache(store: &mut AttrStore, cache: ExportCache) {
     for attrs in cache.into_values().flatten() {

@@ -3,7 +3,14 @@
 //! first) and Adj-RIB-Out per peer (what was sent).
 //!
 //! Per route we keep the prefix, the path id, the source and an interned
-//! attribute set; never a decoded UPDATE.
+//! attribute set; never a decoded UPDATE. Memory per route is kept small:
+//!
+//! - Loc-RIB is keyed by a compact prefix (8 bytes for IPv4) and holds the
+//!   one path most prefixes have inline ([`Paths::One`]);
+//! - the pre-policy Adj-RIB-In is not a second table: an accepted route
+//!   *is* its Loc-RIB candidate (same attribute set, there is no import
+//!   policy), so only loop-rejected routes are stored per peer
+//!   ([`AdjRibIn`]); [`PrePolicy`] is the view over both.
 //!
 //! # Post-policy view
 //!
@@ -15,15 +22,15 @@
 //! Loc-RIB candidate already is the post-policy route (its attribute set
 //! will then be the one policy produced).
 
-use std::collections::HashMap;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
-use ipnet::IpNet;
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 use super::attrs::PathAttrs;
 use super::best::BestPathReason;
 use super::event::PeerId;
+use super::hash::FxHashMap;
 use crate::wire::Family;
 
 /// Where a path came from: the facts best-path selection and the
@@ -82,11 +89,102 @@ pub struct Path {
     pub seq: u64,
 }
 
+impl Path {
+    fn is(&self, source: &Arc<Source>, path_id: u32) -> bool {
+        self.path_id == path_id && Arc::ptr_eq(&self.source, source)
+    }
+}
+
+/// The candidate paths of one prefix: most prefixes have exactly one, held
+/// inline without a separate allocation.
+#[derive(Debug, Clone, Default)]
+pub enum Paths {
+    /// No path.
+    #[default]
+    Empty,
+    /// One path.
+    One(Path),
+    /// Two or more (or fewer after removals).
+    Many(Vec<Path>),
+}
+
+impl Paths {
+    /// The paths as a slice.
+    pub fn as_slice(&self) -> &[Path] {
+        match self {
+            Paths::Empty => &[],
+            Paths::One(path) => std::slice::from_ref(path),
+            Paths::Many(paths) => paths,
+        }
+    }
+
+    /// The paths as a mutable slice.
+    pub fn as_mut_slice(&mut self) -> &mut [Path] {
+        match self {
+            Paths::Empty => &mut [],
+            Paths::One(path) => std::slice::from_mut(path),
+            Paths::Many(paths) => paths,
+        }
+    }
+
+    /// Appends a path.
+    pub fn push(&mut self, path: Path) {
+        match std::mem::take(self) {
+            Paths::Empty => *self = Paths::One(path),
+            Paths::One(first) => *self = Paths::Many(vec![first, path]),
+            Paths::Many(mut paths) => {
+                paths.push(path);
+                *self = Paths::Many(paths);
+            }
+        }
+    }
+
+    /// Removes and returns the path at `index`, keeping the order of the
+    /// others.
+    pub fn remove(&mut self, index: usize) -> Option<Path> {
+        match self {
+            Paths::Empty => None,
+            Paths::One(_) if index == 0 => match std::mem::take(self) {
+                Paths::One(path) => Some(path),
+                _ => None,
+            },
+            Paths::One(_) => None,
+            Paths::Many(paths) => {
+                if index >= paths.len() {
+                    return None;
+                }
+                let path = paths.remove(index);
+                if paths.len() == 1 {
+                    if let Some(last) = paths.pop() {
+                        *self = Paths::One(last);
+                    }
+                } else if paths.is_empty() {
+                    *self = Paths::Empty;
+                }
+                Some(path)
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for Paths {
+    type Target = [Path];
+    fn deref(&self) -> &[Path] {
+        self.as_slice()
+    }
+}
+
+impl std::ops::DerefMut for Paths {
+    fn deref_mut(&mut self) -> &mut [Path] {
+        self.as_mut_slice()
+    }
+}
+
 /// All candidate paths of one prefix.
 #[derive(Debug, Clone, Default)]
 pub struct Destination {
     /// The paths; the first is the best when [`Destination::reason`] is set.
-    pub paths: Vec<Path>,
+    pub paths: Paths,
     /// Why the first path is best, when there is one.
     pub reason: Option<BestPathReason>,
     /// The `seq` of the best path when it was last announced to peers (0:
@@ -99,13 +197,182 @@ impl Destination {
     pub fn best(&self) -> Option<&Path> {
         self.reason.and_then(|_| self.paths.first())
     }
+
+    /// The path from `source` with `path_id`.
+    pub fn path_of(&self, source: &Arc<Source>, path_id: u32) -> Option<&Path> {
+        self.paths.iter().find(|p| p.is(source, path_id))
+    }
+}
+
+/// A prefix as a compact hash key.
+trait Key: Copy + Eq + std::hash::Hash {
+    fn to_net(self) -> IpNet;
+}
+
+/// An IPv4 prefix: address in the high 32 bits, length in the low 8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct V4Key(u64);
+
+impl V4Key {
+    fn new(net: &Ipv4Net) -> V4Key {
+        V4Key((u64::from(u32::from(net.addr())) << 8) | u64::from(net.prefix_len()))
+    }
+}
+
+impl Key for V4Key {
+    fn to_net(self) -> IpNet {
+        let addr = Ipv4Addr::from((self.0 >> 8) as u32);
+        let len = (self.0 & 0xff) as u8;
+        IpNet::V4(Ipv4Net::new(addr, len).unwrap_or_default())
+    }
+}
+
+/// An IPv6 prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct V6Key {
+    high: u64,
+    low: u64,
+    len: u8,
+}
+
+impl V6Key {
+    fn new(net: &Ipv6Net) -> V6Key {
+        let bits = u128::from(net.addr());
+        V6Key {
+            high: (bits >> 64) as u64,
+            low: bits as u64,
+            len: net.prefix_len(),
+        }
+    }
+}
+
+impl Key for V6Key {
+    fn to_net(self) -> IpNet {
+        let addr = Ipv6Addr::from((u128::from(self.high) << 64) | u128::from(self.low));
+        IpNet::V6(Ipv6Net::new(addr, self.len).unwrap_or_default())
+    }
+}
+
+/// One family's Loc-RIB.
+#[derive(Debug)]
+struct Table<K> {
+    map: FxHashMap<K, Destination>,
+    paths: usize,
+}
+
+impl<K> Default for Table<K> {
+    fn default() -> Self {
+        Table {
+            map: FxHashMap::default(),
+            paths: 0,
+        }
+    }
+}
+
+/// What [`LocRib::install`] did.
+#[derive(Debug)]
+pub enum Installed {
+    /// The same path with the same attribute set was already there.
+    Duplicate,
+    /// A path from the same source and path id was replaced.
+    Replaced(Path),
+    /// A new path.
+    New,
+}
+
+impl<K: Key> Table<K> {
+    fn install(
+        &mut self,
+        key: K,
+        source: &Arc<Source>,
+        path_id: u32,
+        attrs: &Arc<PathAttrs>,
+        seq: u64,
+    ) -> Installed {
+        let destination = self.map.entry(key).or_default();
+        let path = || Path {
+            source: Arc::clone(source),
+            path_id,
+            attrs: Arc::clone(attrs),
+            seq,
+        };
+        if let Some(slot) = destination.paths.iter_mut().find(|p| p.is(source, path_id)) {
+            if Arc::ptr_eq(&slot.attrs, attrs) {
+                return Installed::Duplicate;
+            }
+            return Installed::Replaced(std::mem::replace(slot, path()));
+        }
+        destination.paths.push(path());
+        self.paths += 1;
+        Installed::New
+    }
+
+    fn insert(&mut self, key: K, path: Path) -> Option<Path> {
+        let destination = self.map.entry(key).or_default();
+        if let Some(slot) = destination
+            .paths
+            .iter_mut()
+            .find(|p| p.is(&path.source, path.path_id))
+        {
+            return Some(std::mem::replace(slot, path));
+        }
+        destination.paths.push(path);
+        self.paths += 1;
+        None
+    }
+
+    fn remove(&mut self, key: &K, source: &Arc<Source>, path_id: u32) -> Option<Path> {
+        let destination = self.map.get_mut(key)?;
+        let index = destination
+            .paths
+            .iter()
+            .position(|p| p.is(source, path_id))?;
+        self.paths -= 1;
+        if index == 0 {
+            // The best may be gone: selection runs again before export.
+            destination.reason = None;
+        }
+        destination.paths.remove(index)
+    }
+
+    fn remove_source(&mut self, source: &Arc<Source>, removed: &mut Vec<(IpNet, Path)>) {
+        for (key, destination) in self.map.iter_mut() {
+            while let Some(index) = destination
+                .paths
+                .iter()
+                .position(|p| Arc::ptr_eq(&p.source, source))
+            {
+                if index == 0 {
+                    destination.reason = None;
+                }
+                if let Some(path) = destination.paths.remove(index) {
+                    self.paths -= 1;
+                    removed.push((key.to_net(), path));
+                }
+            }
+        }
+    }
+
+    fn decide(&mut self, key: &K, select: impl FnOnce(&mut Destination)) -> bool {
+        let Some(destination) = self.map.get_mut(key) else {
+            return false;
+        };
+        select(destination);
+        let best_seq = destination.best().map_or(0, |p| p.seq);
+        let changed = best_seq != destination.advertised_seq;
+        destination.advertised_seq = best_seq;
+        if destination.paths.is_empty() && best_seq == 0 {
+            self.map.remove(key);
+        }
+        changed
+    }
 }
 
 /// Loc-RIB: per family, prefix → candidate paths.
 #[derive(Debug, Default)]
 pub struct LocRib {
-    tables: [HashMap<IpNet, Destination>; 2],
-    paths: [usize; 2],
+    v4: Table<V4Key>,
+    v6: Table<V6Key>,
 }
 
 impl LocRib {
@@ -114,92 +381,120 @@ impl LocRib {
         LocRib::default()
     }
 
-    fn table(&self, prefix: &IpNet) -> &HashMap<IpNet, Destination> {
-        match prefix {
-            IpNet::V4(_) => &self.tables[0],
-            IpNet::V6(_) => &self.tables[1],
-        }
-    }
-
-    fn table_mut(&mut self, prefix: &IpNet) -> (&mut HashMap<IpNet, Destination>, &mut usize) {
-        match prefix {
-            IpNet::V4(_) => (&mut self.tables[0], &mut self.paths[0]),
-            IpNet::V6(_) => (&mut self.tables[1], &mut self.paths[1]),
-        }
-    }
-
     /// The destination of `prefix`.
     pub fn get(&self, prefix: &IpNet) -> Option<&Destination> {
-        self.table(prefix).get(prefix)
+        match prefix {
+            IpNet::V4(net) => self.v4.map.get(&V4Key::new(net)),
+            IpNet::V6(net) => self.v6.map.get(&V6Key::new(net)),
+        }
     }
 
     /// The destination of `prefix`, for selection.
     pub fn get_mut(&mut self, prefix: &IpNet) -> Option<&mut Destination> {
-        self.table_mut(prefix).0.get_mut(prefix)
+        match prefix {
+            IpNet::V4(net) => self.v4.map.get_mut(&V4Key::new(net)),
+            IpNet::V6(net) => self.v6.map.get_mut(&V6Key::new(net)),
+        }
     }
 
     /// Adds or replaces the path from `path.source` with `path.path_id`;
     /// returns the replaced one.
     pub fn insert(&mut self, prefix: IpNet, path: Path) -> Option<Path> {
-        let (table, count) = self.table_mut(&prefix);
-        let destination = table.entry(prefix).or_default();
-        let same = |p: &Path| Arc::ptr_eq(&p.source, &path.source) && p.path_id == path.path_id;
-        if let Some(slot) = destination.paths.iter_mut().find(|p| same(p)) {
-            return Some(std::mem::replace(slot, path));
+        match prefix {
+            IpNet::V4(net) => self.v4.insert(V4Key::new(&net), path),
+            IpNet::V6(net) => self.v6.insert(V6Key::new(&net), path),
         }
-        destination.paths.push(path);
-        *count += 1;
-        None
+    }
+
+    /// Adds the path from `source` with `path_id` unless it is there with
+    /// the same attribute set; one lookup.
+    pub fn install(
+        &mut self,
+        prefix: IpNet,
+        source: &Arc<Source>,
+        path_id: u32,
+        attrs: &Arc<PathAttrs>,
+        seq: u64,
+    ) -> Installed {
+        match prefix {
+            IpNet::V4(net) => self
+                .v4
+                .install(V4Key::new(&net), source, path_id, attrs, seq),
+            IpNet::V6(net) => self
+                .v6
+                .install(V6Key::new(&net), source, path_id, attrs, seq),
+        }
     }
 
     /// Removes the path from `source` with `path_id`.
     pub fn remove(&mut self, prefix: &IpNet, source: &Arc<Source>, path_id: u32) -> Option<Path> {
-        let (table, count) = self.table_mut(prefix);
-        let destination = table.get_mut(prefix)?;
-        let index = destination
-            .paths
-            .iter()
-            .position(|p| Arc::ptr_eq(&p.source, source) && p.path_id == path_id)?;
-        *count -= 1;
-        if index == 0 {
-            // The best may be gone: selection runs again before export.
-            destination.reason = None;
+        match prefix {
+            IpNet::V4(net) => self.v4.remove(&V4Key::new(net), source, path_id),
+            IpNet::V6(net) => self.v6.remove(&V6Key::new(net), source, path_id),
         }
-        Some(destination.paths.remove(index))
+    }
+
+    /// Removes every path from `source`, appending them with their prefix
+    /// to `removed`.
+    pub fn remove_source(&mut self, source: &Arc<Source>, removed: &mut Vec<(IpNet, Path)>) {
+        self.v4.remove_source(source, removed);
+        self.v6.remove_source(source, removed);
+    }
+
+    /// Runs `select` on the destination of `prefix`, records its best as
+    /// announced and tells whether that changed it; forgets the prefix
+    /// when it has no path left.
+    pub fn decide(&mut self, prefix: &IpNet, select: impl FnOnce(&mut Destination)) -> bool {
+        match prefix {
+            IpNet::V4(net) => self.v4.decide(&V4Key::new(net), select),
+            IpNet::V6(net) => self.v6.decide(&V6Key::new(net), select),
+        }
     }
 
     /// Forgets `prefix` when it has no path left and was not announced.
     pub fn prune(&mut self, prefix: &IpNet) {
-        let (table, _) = self.table_mut(prefix);
-        if table
-            .get(prefix)
-            .is_some_and(|d| d.paths.is_empty() && d.advertised_seq == 0)
-        {
-            table.remove(prefix);
+        let gone = |d: &Destination| d.paths.is_empty() && d.advertised_seq == 0;
+        match prefix {
+            IpNet::V4(net) => {
+                let key = V4Key::new(net);
+                if self.v4.map.get(&key).is_some_and(gone) {
+                    self.v4.map.remove(&key);
+                }
+            }
+            IpNet::V6(net) => {
+                let key = V6Key::new(net);
+                if self.v6.map.get(&key).is_some_and(gone) {
+                    self.v6.map.remove(&key);
+                }
+            }
         }
     }
 
     /// Every destination of `family`.
-    pub fn destinations(&self, family: Family) -> impl Iterator<Item = (&IpNet, &Destination)> {
-        family_index(family)
-            .and_then(|i| self.tables.get(i))
-            .into_iter()
-            .flat_map(|t| t.iter())
+    pub fn destinations(&self, family: Family) -> impl Iterator<Item = (IpNet, &Destination)> {
+        let v4 = (family == Family::IPV4_UNICAST).then(|| self.v4.map.iter());
+        let v6 = (family == Family::IPV6_UNICAST).then(|| self.v6.map.iter());
+        let v4 = v4.into_iter().flatten().map(|(k, d)| (k.to_net(), d));
+        let v6 = v6.into_iter().flatten().map(|(k, d)| (k.to_net(), d));
+        v4.chain(v6)
     }
 
     /// Number of prefixes of `family`.
     pub fn prefixes(&self, family: Family) -> usize {
-        family_index(family)
-            .and_then(|i| self.tables.get(i))
-            .map_or(0, HashMap::len)
+        match family_index(family) {
+            Some(0) => self.v4.map.len(),
+            Some(1) => self.v6.map.len(),
+            _ => 0,
+        }
     }
 
     /// Number of paths (all candidates) of `family`.
     pub fn paths(&self, family: Family) -> usize {
-        family_index(family)
-            .and_then(|i| self.paths.get(i))
-            .copied()
-            .unwrap_or(0)
+        match family_index(family) {
+            Some(0) => self.v4.paths,
+            Some(1) => self.v6.paths,
+            _ => 0,
+        }
     }
 }
 
@@ -223,52 +518,114 @@ pub struct ReceivedRoute {
     pub rejected: Option<Rejection>,
 }
 
-/// Pre-policy Adj-RIB-In of one peer: every route as received, loop
-/// rejected ones included (gobgpd keeps those too).
+/// What one peer's pre-policy Adj-RIB-In holds beyond Loc-RIB: the routes
+/// rejected by the loop checks (gobgpd keeps those too). Its accepted
+/// routes are its Loc-RIB candidates.
 #[derive(Debug, Default)]
 pub struct AdjRibIn {
-    /// Routes by prefix and received path id.
-    pub routes: HashMap<RouteKey, ReceivedRoute>,
+    /// Rejected routes by prefix and received path id.
+    pub rejected: FxHashMap<RouteKey, ReceivedRoute>,
 }
 
-impl AdjRibIn {
-    /// The post-policy view over `loc` for the peer whose source is
-    /// `source`.
-    pub fn post_policy<'a>(&'a self, loc: &'a LocRib, source: &'a Arc<Source>) -> PostPolicy<'a> {
-        PostPolicy {
-            rib_in: self,
+/// Pre-policy Adj-RIB-In of one peer: every route as received, loop
+/// rejected ones included.
+#[derive(Debug, Clone, Copy)]
+pub struct PrePolicy<'a> {
+    rib_in: &'a AdjRibIn,
+    loc: &'a LocRib,
+    source: &'a Arc<Source>,
+    len: usize,
+}
+
+impl<'a> PrePolicy<'a> {
+    /// The view; `len` is the peer's Adj-RIB-In counter.
+    pub(crate) fn new(
+        rib_in: &'a AdjRibIn,
+        loc: &'a LocRib,
+        source: &'a Arc<Source>,
+        len: usize,
+    ) -> PrePolicy<'a> {
+        PrePolicy {
+            rib_in,
             loc,
             source,
+            len,
         }
+    }
+
+    /// Number of routes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// No route.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The route for `key`.
+    pub fn get(&self, key: &RouteKey) -> Option<ReceivedRoute> {
+        if let Some(path) = self
+            .loc
+            .get(&key.0)
+            .and_then(|d| d.path_of(self.source, key.1))
+        {
+            return Some(ReceivedRoute {
+                attrs: Arc::clone(&path.attrs),
+                rejected: None,
+            });
+        }
+        self.rib_in.rejected.get(key).cloned()
+    }
+
+    /// Every route (walks Loc-RIB).
+    pub fn iter(&self) -> impl Iterator<Item = (RouteKey, ReceivedRoute)> + 'a {
+        let accepted = PostPolicy {
+            loc: self.loc,
+            source: self.source,
+        }
+        .iter()
+        .map(|(key, path)| {
+            let route = ReceivedRoute {
+                attrs: Arc::clone(&path.attrs),
+                rejected: None,
+            };
+            (key, route)
+        });
+        let rejected = self.rib_in.rejected.iter().map(|(k, r)| (*k, r.clone()));
+        accepted.chain(rejected)
     }
 }
 
 /// Post-policy Adj-RIB-In of one peer: its routes accepted into Loc-RIB.
 #[derive(Debug, Clone, Copy)]
 pub struct PostPolicy<'a> {
-    rib_in: &'a AdjRibIn,
     loc: &'a LocRib,
     source: &'a Arc<Source>,
 }
 
 impl<'a> PostPolicy<'a> {
-    /// The accepted path for `key`.
-    pub fn get(&self, key: &RouteKey) -> Option<&'a Path> {
-        self.loc
-            .get(&key.0)?
-            .paths
-            .iter()
-            .find(|p| Arc::ptr_eq(&p.source, self.source) && p.path_id == key.1)
+    /// The view over `loc` for the peer whose source is `source`.
+    pub fn new(loc: &'a LocRib, source: &'a Arc<Source>) -> PostPolicy<'a> {
+        PostPolicy { loc, source }
     }
 
-    /// Every accepted route.
-    pub fn iter(&self) -> impl Iterator<Item = (&'a RouteKey, &'a Path)> + 'a {
-        let view = *self;
-        self.rib_in
-            .routes
-            .iter()
-            .filter(|(_, r)| r.rejected.is_none())
-            .filter_map(move |(k, _)| view.get(k).map(|p| (k, p)))
+    /// The accepted path for `key`.
+    pub fn get(&self, key: &RouteKey) -> Option<&'a Path> {
+        self.loc.get(&key.0)?.path_of(self.source, key.1)
+    }
+
+    /// Every accepted route (walks Loc-RIB).
+    pub fn iter(&self) -> impl Iterator<Item = (RouteKey, &'a Path)> + 'a {
+        let (loc, source) = (self.loc, self.source);
+        FAMILIES.into_iter().flat_map(move |family| {
+            loc.destinations(family).flat_map(move |(prefix, d)| {
+                d.paths
+                    .iter()
+                    .filter(move |p| Arc::ptr_eq(&p.source, source))
+                    .map(move |p| ((prefix, p.path_id), p))
+            })
+        })
     }
 }
 
@@ -277,5 +634,64 @@ impl<'a> PostPolicy<'a> {
 #[derive(Debug, Default)]
 pub struct AdjRibOut {
     /// Announced attributes by prefix.
-    pub routes: HashMap<IpNet, Arc<PathAttrs>>,
+    pub routes: FxHashMap<IpNet, Arc<PathAttrs>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(seq: u64) -> Path {
+        Path {
+            source: Arc::new(Source {
+                peer: None,
+                router_id: Ipv4Addr::new(192, 0, 2, 1),
+                peer_as: 65001,
+                external: false,
+                route_reflector_client: false,
+            }),
+            path_id: 0,
+            attrs: Arc::new(PathAttrs::new(Vec::new(), None)),
+            seq,
+        }
+    }
+
+    fn seqs(paths: &Paths) -> Vec<u64> {
+        paths.iter().map(|p| p.seq).collect()
+    }
+
+    #[test]
+    fn paths_keep_one_inline_and_order_on_removal() {
+        let mut paths = Paths::default();
+        paths.push(path(1));
+        assert!(matches!(paths, Paths::One(_)));
+        paths.push(path(2));
+        paths.push(path(3));
+        assert_eq!(seqs(&paths), vec![1, 2, 3]);
+        assert_eq!(paths.remove(1).map(|p| p.seq), Some(2));
+        assert_eq!(seqs(&paths), vec![1, 3]);
+        assert_eq!(paths.remove(0).map(|p| p.seq), Some(1));
+        assert!(matches!(paths, Paths::One(_)));
+        assert!(paths.remove(1).is_none());
+        assert_eq!(paths.remove(0).map(|p| p.seq), Some(3));
+        assert!(paths.is_empty());
+    }
+
+    #[test]
+    fn compact_keys_round_trip_host_bits_included() {
+        for net in [
+            "10.0.0.0/8",
+            "10.1.2.3/24",
+            "0.0.0.0/0",
+            "2001:db8::1/48",
+            "::/0",
+        ] {
+            let prefix: IpNet = net.parse().expect("valid");
+            let back = match prefix {
+                IpNet::V4(n) => V4Key::new(&n).to_net(),
+                IpNet::V6(n) => V6Key::new(&n).to_net(),
+            };
+            assert_eq!(back, prefix);
+        }
+    }
 }

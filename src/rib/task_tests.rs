@@ -417,7 +417,7 @@ fn counters_follow_duplicates_loops_and_treat_as_withdraw() {
     assert_eq!(rib.loc_rib().prefixes(Family::IPV4_UNICAST), 1);
     let post = rib.adj_rib_in_post_policy(peer).expect("peer is up");
     assert_eq!(post.iter().count(), 1);
-    assert_eq!(rib.adj_rib_in(peer).map(|t| t.routes.len()), Some(2));
+    assert_eq!(rib.adj_rib_in(peer).map(|t| t.len()), Some(2));
 }
 
 #[test]
