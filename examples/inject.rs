@@ -158,11 +158,7 @@ async fn run(args: Args) -> Result<bool> {
     let stream = Stream::build(&args, args.ipv4, ipv6)?;
     eprintln!(
         "inject: {} UPDATEs, {} bytes pre-encoded ({} IPv4 + {} IPv6, {} per set)",
-        stream.updates,
-        stream.bytes,
-        args.ipv4,
-        ipv6,
-        args.per_set
+        stream.updates, stream.bytes, args.ipv4, ipv6, args.per_set
     );
     if args.send {
         return send_only(&args, stream).await;
@@ -379,7 +375,10 @@ async fn establish(
         // OPEN, then KEEPALIVE: at most a handful of messages, bounded by
         // `limit` around this block.
         loop {
-            let msg = reader.next().await?.ok_or("connection closed during OPEN")?;
+            let msg = reader
+                .next()
+                .await?
+                .ok_or("connection closed during OPEN")?;
             match Message::decode(msg, &reader.cx)? {
                 Message::Open(theirs) => {
                     reader.cx = Negotiated::from_opens(&open, &theirs);
@@ -390,7 +389,9 @@ async fn establish(
                 Message::Notification(n) => {
                     return Err(format!("NOTIFICATION during OPEN: {n:?}").into())
                 }
-                other => return Err(format!("unexpected {:?} during OPEN", other.message_type()).into()),
+                other => {
+                    return Err(format!("unexpected {:?} during OPEN", other.message_type()).into())
+                }
             }
         }
         let want = expected_cx();
@@ -502,10 +503,7 @@ impl Bitmap {
     }
     /// Sets bit `i`; true when it was clear.
     fn set(&mut self, i: u64) -> bool {
-        let Some(word) = usize::try_from(i / 64)
-            .ok()
-            .and_then(|w| self.0.get_mut(w))
-        else {
+        let Some(word) = usize::try_from(i / 64).ok().and_then(|w| self.0.get_mut(w)) else {
             return false;
         };
         let bit = 1u64 << (i % 64);
@@ -650,9 +648,7 @@ async fn both(args: &Args, stream: Stream, ipv6: u64) -> Result<bool> {
         stop_rx.clone(),
     ));
     let drain = tokio::spawn(drain_task(sender.reader, stop_rx.clone()));
-    let (start, _) = first_rx
-        .await
-        .map_err(|_| "sender ended before writing")?;
+    let (start, _) = first_rx.await.map_err(|_| "sender ended before writing")?;
     let timeout = Duration::from_secs(args.timeout);
     let finished = async {
         // Wait for the receiver to reach the count; bounded by `timeout`.
@@ -675,7 +671,11 @@ async fn both(args: &Args, stream: Stream, ipv6: u64) -> Result<bool> {
         }
         _ => progress_rx.borrow().clone(),
     };
-    for (name, task) in [("sender", send), ("drain", drain), ("receiver keepalive", recv_keepalive)] {
+    for (name, task) in [
+        ("sender", send),
+        ("drain", drain),
+        ("receiver keepalive", recv_keepalive),
+    ] {
         match tokio::time::timeout(Duration::from_secs(5), task).await {
             Ok(Ok(Err(e))) => eprintln!("inject: {name}: {e}"),
             Ok(Err(e)) => eprintln!("inject: {name} task: {e}"),
@@ -712,7 +712,9 @@ async fn both(args: &Args, stream: Stream, ipv6: u64) -> Result<bool> {
 }
 
 fn unix_ns(t: SystemTime) -> u128 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
 }
 
 async fn send_only(args: &Args, stream: Stream) -> Result<bool> {
@@ -768,7 +770,13 @@ async fn receive_only(args: &Args, ipv6: u64) -> Result<bool> {
     eprintln!("inject: receiver Established");
     let keep = keep_alive_only(receiver.writer, receiver.keepalive, stop_rx.clone());
     let (progress_tx, progress_rx) = watch::channel(Count::default());
-    let recv = tokio::spawn(receive_task(receiver.reader, args.ipv4, ipv6, progress_tx, stop_rx));
+    let recv = tokio::spawn(receive_task(
+        receiver.reader,
+        args.ipv4,
+        ipv6,
+        progress_tx,
+        stop_rx,
+    ));
     let result = tokio::time::timeout(Duration::from_secs(args.timeout), recv).await;
     stop_tx.send_replace(true);
     let count = match result {

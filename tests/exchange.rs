@@ -60,26 +60,19 @@ async fn chain(ab_ipv6: bool) -> Chain {
         "{}{}",
         fake_neighbor("127.0.0.3", 65003, "127.0.0.1").toml(),
         Neighbor {
-            address: b_at_a,
-            asn: 65002,
-            local: a_at_b,
-            port: b_port,
             passive: true,
             families,
-            hold_time: 90,
+            hold_time: Some(90),
+            ..Neighbor::new(b_at_a, 65002, a_at_b, b_port)
         }
         .toml()
     );
     let b_neighbors = format!(
         "{}{}",
         Neighbor {
-            address: a_at_b,
-            asn: 65001,
-            local: b_at_a,
-            port: a_port,
-            passive: false,
             families,
-            hold_time: 90,
+            hold_time: Some(90),
+            ..Neighbor::new(a_at_b, 65001, b_at_a, a_port)
         }
         .toml(),
         fake_neighbor("127.0.0.4", 65004, "127.0.0.2").toml()

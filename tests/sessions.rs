@@ -29,13 +29,9 @@ async fn collision(daemon_id: &str, fake_id: &str) {
     let fake_port = listener.local_addr().expect("addr").port();
     let port = free_port("127.0.0.1").await;
     let neighbor = Neighbor {
-        address: "127.0.0.3",
-        asn: 65003,
-        local: "127.0.0.1",
-        port: fake_port,
-        passive: false,
         families: &["ipv4-unicast"],
-        hold_time: 90,
+        hold_time: Some(90),
+        ..Neighbor::new("127.0.0.3", 65003, "127.0.0.1", fake_port)
     };
     let mut daemon = start(daemon_config(
         65001,
@@ -118,7 +114,7 @@ async fn silent_peer_gets_hold_timer_expired_4_0() {
 
 fn reload_neighbors(hold_3: u32, with_4: bool, with_5: bool) -> String {
     let mut text = Neighbor {
-        hold_time: hold_3,
+        hold_time: Some(hold_3),
         ..fake_neighbor("127.0.0.3", 65003, "127.0.0.1")
     }
     .toml();

@@ -56,9 +56,54 @@ fn winner(mut paths: Vec<Path>, options: &RouteSelection) -> (u64, Option<BestPa
     (paths.first().map_or(0, |p| p.seq), reason)
 }
 
+/// A path from eBGP neighbor `n` (AS 65000 + `n`).
+fn ebgp(n: u8, seq: u64, values: Vec<AttrValue>) -> Path {
+    path(source(n, true), seq, values)
+}
+
+/// A path from iBGP neighbor `n`.
+fn ibgp(n: u8, seq: u64, values: Vec<AttrValue>) -> Path {
+    path(source(n, false), seq, values)
+}
+
+/// Path 1 with the longer AS_PATH, path 2 with the shorter.
+fn longer_then_shorter_as_path() -> Vec<Path> {
+    vec![
+        ebgp(1, 1, vec![as_path(&[65001, 65100])]),
+        ebgp(2, 2, vec![as_path(&[65002])]),
+    ]
+}
+
+/// Path 1 with ORIGIN incomplete, path 2 with `second`.
+fn incomplete_origin_then(second: Vec<AttrValue>) -> Vec<Path> {
+    vec![
+        ebgp(1, 1, vec![AttrValue::Origin(Origin::Incomplete)]),
+        ebgp(2, 2, second),
+    ]
+}
+
+/// Path 1 from AS 65010 with MED 20, path 2 from `second_as` with MED 10.
+fn med_20_then_med_10_from(second_as: u32) -> Vec<Path> {
+    vec![
+        ebgp(1, 1, vec![as_path(&[65010]), AttrValue::MultiExitDisc(20)]),
+        ebgp(
+            2,
+            2,
+            vec![as_path(&[second_as]), AttrValue::MultiExitDisc(10)],
+        ),
+    ]
+}
+
+/// iBGP neighbor `n`'s source with router id 10.0.0.9.
+fn router_id_9(n: u8) -> Arc<Source> {
+    let mut with_id = (*source(n, false)).clone();
+    with_id.router_id = Ipv4Addr::new(10, 0, 0, 9);
+    Arc::new(with_id)
+}
+
 #[test]
 fn single_path_is_best_as_only_path() {
-    let paths = vec![path(source(1, true), 1, vec![as_path(&[65001])])];
+    let paths = vec![ebgp(1, 1, vec![as_path(&[65001])])];
     assert_eq!(
         winner(paths, &options()),
         (1, Some(BestPathReason::OnlyPath))
@@ -72,7 +117,7 @@ fn no_path_selects_nothing() {
 
 #[test]
 fn disabled_best_path_selection_selects_nothing() {
-    let mut paths = vec![path(source(1, true), 1, vec![])];
+    let mut paths = vec![ebgp(1, 1, vec![])];
     let disabled = RouteSelection {
         disable_best_path_selection: true,
         ..options()
@@ -83,8 +128,8 @@ fn disabled_best_path_selection_selects_nothing() {
 #[test]
 fn higher_local_pref_wins() {
     let paths = vec![
-        path(source(1, false), 1, vec![AttrValue::LocalPref(100)]),
-        path(source(2, false), 2, vec![AttrValue::LocalPref(200)]),
+        ibgp(1, 1, vec![AttrValue::LocalPref(100)]),
+        ibgp(2, 2, vec![AttrValue::LocalPref(200)]),
     ];
     assert_eq!(
         winner(paths, &options()),
@@ -95,8 +140,8 @@ fn higher_local_pref_wins() {
 #[test]
 fn missing_local_pref_counts_as_100() {
     let paths = vec![
-        path(source(1, false), 1, vec![AttrValue::LocalPref(99)]),
-        path(source(2, false), 2, vec![]),
+        ibgp(1, 1, vec![AttrValue::LocalPref(99)]),
+        ibgp(2, 2, vec![]),
     ];
     assert_eq!(
         winner(paths, &options()),
@@ -107,7 +152,7 @@ fn missing_local_pref_counts_as_100() {
 #[test]
 fn locally_originated_beats_received() {
     let paths = vec![
-        path(source(1, true), 1, vec![as_path(&[])]),
+        ebgp(1, 1, vec![as_path(&[])]),
         path(local(), 2, vec![as_path(&[65100, 65200])]),
     ];
     assert_eq!(
@@ -118,19 +163,13 @@ fn locally_originated_beats_received() {
 
 #[test]
 fn shorter_as_path_wins() {
-    let paths = vec![
-        path(source(1, true), 1, vec![as_path(&[65001, 65100])]),
-        path(source(2, true), 2, vec![as_path(&[65002])]),
-    ];
+    let paths = longer_then_shorter_as_path();
     assert_eq!(winner(paths, &options()), (2, Some(BestPathReason::AsPath)));
 }
 
 #[test]
 fn ignore_as_path_length_skips_the_length_step() {
-    let paths = vec![
-        path(source(1, true), 1, vec![as_path(&[65001, 65100])]),
-        path(source(2, true), 2, vec![as_path(&[65002])]),
-    ];
+    let paths = longer_then_shorter_as_path();
     let ignore = RouteSelection {
         ignore_as_path_length: true,
         ..options()
@@ -140,78 +179,31 @@ fn ignore_as_path_length_skips_the_length_step() {
 
 #[test]
 fn lower_origin_wins() {
-    let paths = vec![
-        path(
-            source(1, true),
-            1,
-            vec![AttrValue::Origin(Origin::Incomplete)],
-        ),
-        path(source(2, true), 2, vec![AttrValue::Origin(Origin::Egp)]),
-    ];
+    let paths = incomplete_origin_then(vec![AttrValue::Origin(Origin::Egp)]);
     assert_eq!(winner(paths, &options()), (2, Some(BestPathReason::Origin)));
 }
 
 #[test]
 fn origin_is_skipped_when_one_path_lacks_it() {
-    let paths = vec![
-        path(
-            source(1, true),
-            1,
-            vec![AttrValue::Origin(Origin::Incomplete)],
-        ),
-        path(source(2, true), 2, vec![]),
-    ];
+    let paths = incomplete_origin_then(vec![]);
     assert_eq!(winner(paths, &options()), (1, Some(BestPathReason::Older)));
 }
 
 #[test]
 fn lower_med_wins_from_the_same_neighbor_as() {
-    let paths = vec![
-        path(
-            source(1, true),
-            1,
-            vec![as_path(&[65010]), AttrValue::MultiExitDisc(20)],
-        ),
-        path(
-            source(2, true),
-            2,
-            vec![as_path(&[65010]), AttrValue::MultiExitDisc(10)],
-        ),
-    ];
+    let paths = med_20_then_med_10_from(65010);
     assert_eq!(winner(paths, &options()), (2, Some(BestPathReason::Med)));
 }
 
 #[test]
 fn med_is_not_compared_across_neighbor_ases() {
-    let paths = vec![
-        path(
-            source(1, true),
-            1,
-            vec![as_path(&[65010]), AttrValue::MultiExitDisc(20)],
-        ),
-        path(
-            source(2, true),
-            2,
-            vec![as_path(&[65020]), AttrValue::MultiExitDisc(10)],
-        ),
-    ];
+    let paths = med_20_then_med_10_from(65020);
     assert_eq!(winner(paths, &options()), (1, Some(BestPathReason::Older)));
 }
 
 #[test]
 fn always_compare_med_compares_across_neighbor_ases() {
-    let paths = vec![
-        path(
-            source(1, true),
-            1,
-            vec![as_path(&[65010]), AttrValue::MultiExitDisc(20)],
-        ),
-        path(
-            source(2, true),
-            2,
-            vec![as_path(&[65020]), AttrValue::MultiExitDisc(10)],
-        ),
-    ];
+    let paths = med_20_then_med_10_from(65020);
     let always = RouteSelection {
         always_compare_med: true,
         ..options()
@@ -222,12 +214,8 @@ fn always_compare_med_compares_across_neighbor_ases() {
 #[test]
 fn missing_med_counts_as_zero_when_paths_are_empty() {
     let paths = vec![
-        path(
-            source(1, false),
-            1,
-            vec![as_path(&[]), AttrValue::MultiExitDisc(5)],
-        ),
-        path(source(2, false), 2, vec![as_path(&[])]),
+        ibgp(1, 1, vec![as_path(&[]), AttrValue::MultiExitDisc(5)]),
+        ibgp(2, 2, vec![as_path(&[])]),
     ];
     assert_eq!(winner(paths, &options()), (2, Some(BestPathReason::Med)));
 }
@@ -235,8 +223,8 @@ fn missing_med_counts_as_zero_when_paths_are_empty() {
 #[test]
 fn ebgp_beats_ibgp() {
     let paths = vec![
-        path(source(1, false), 1, vec![as_path(&[65010])]),
-        path(source(2, true), 2, vec![as_path(&[65020])]),
+        ibgp(1, 1, vec![as_path(&[65010])]),
+        ebgp(2, 2, vec![as_path(&[65020])]),
     ];
     assert_eq!(winner(paths, &options()), (2, Some(BestPathReason::Asn)));
 }
@@ -244,8 +232,8 @@ fn ebgp_beats_ibgp() {
 #[test]
 fn older_ebgp_path_wins() {
     let paths = vec![
-        path(source(1, true), 2, vec![as_path(&[65010])]),
-        path(source(2, true), 1, vec![as_path(&[65020])]),
+        ebgp(1, 2, vec![as_path(&[65010])]),
+        ebgp(2, 1, vec![as_path(&[65020])]),
     ];
     assert_eq!(winner(paths, &options()), (1, Some(BestPathReason::Older)));
 }
@@ -253,8 +241,8 @@ fn older_ebgp_path_wins() {
 #[test]
 fn external_compare_router_id_prefers_lower_router_id_over_age() {
     let paths = vec![
-        path(source(2, true), 1, vec![as_path(&[65010])]),
-        path(source(1, true), 2, vec![as_path(&[65020])]),
+        ebgp(2, 1, vec![as_path(&[65010])]),
+        ebgp(1, 2, vec![as_path(&[65020])]),
     ];
     let compare_id = RouteSelection {
         external_compare_router_id: true,
@@ -268,10 +256,7 @@ fn external_compare_router_id_prefers_lower_router_id_over_age() {
 
 #[test]
 fn lower_router_id_wins_between_ibgp_paths() {
-    let paths = vec![
-        path(source(2, false), 1, vec![]),
-        path(source(1, false), 2, vec![]),
-    ];
+    let paths = vec![ibgp(2, 1, vec![]), ibgp(1, 2, vec![])];
     assert_eq!(
         winner(paths, &options()),
         (2, Some(BestPathReason::RouterId))
@@ -280,11 +265,10 @@ fn lower_router_id_wins_between_ibgp_paths() {
 
 #[test]
 fn lower_neighbor_address_wins_on_equal_router_ids() {
-    let mut a = (*source(2, false)).clone();
-    a.router_id = Ipv4Addr::new(10, 0, 0, 9);
-    let mut b = (*source(1, false)).clone();
-    b.router_id = Ipv4Addr::new(10, 0, 0, 9);
-    let paths = vec![path(Arc::new(a), 1, vec![]), path(Arc::new(b), 2, vec![])];
+    let paths = vec![
+        path(router_id_9(2), 1, vec![]),
+        path(router_id_9(1), 2, vec![]),
+    ];
     assert_eq!(
         winner(paths, &options()),
         (2, Some(BestPathReason::NeighborAddress))

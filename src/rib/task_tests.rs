@@ -158,6 +158,66 @@ fn config() -> config::Config {
     config::parse(CONFIG, "test.toml").expect("test config parses")
 }
 
+/// A rib task on the test configuration.
+fn spawn() -> (
+    config::Config,
+    mpsc::Sender<PeerEvent>,
+    tokio::task::JoinHandle<()>,
+) {
+    let config = config();
+    let (events, task) = crate::rib::spawn(Arc::new(config.global.clone()));
+    (config, events, task)
+}
+
+/// Drops the last sender and waits for the task to end.
+async fn finish(events: mpsc::Sender<PeerEvent>, task: tokio::task::JoinHandle<()>) {
+    drop(events);
+    task.await.expect("task ends");
+}
+
+/// Peers A (192.0.2.2) and B (192.0.2.3) up, each past its initial
+/// End-of-RIB.
+async fn a_and_b(events: &mpsc::Sender<PeerEvent>, config: &config::Config) -> (Fake, Fake) {
+    let mut a = up(events, config, 2).await;
+    let mut b = up(events, config, 3).await;
+    next_updates(&mut a).await;
+    next_updates(&mut b).await;
+    (a, b)
+}
+
+/// `nlri` announced by A (AS 65002, next hop 192.0.2.2).
+fn from_a(nlri: Vec<Nlri>) -> Update {
+    announcement(nlri, 65002, Ipv4Addr::new(192, 0, 2, 2))
+}
+
+/// Hands `event` to the rib task.
+async fn send_event(events: &mpsc::Sender<PeerEvent>, event: PeerEvent) {
+    events.send(event).await.expect("task alive");
+}
+
+/// A announces `nlri` and B receives all of it.
+async fn a_announces_to_b(events: &mpsc::Sender<PeerEvent>, a: &Fake, b: &mut Fake, nlri: &[Nlri]) {
+    send_update(events, a, from_a(nlri.to_vec())).await;
+    collect(b, nlri.len(), false).await;
+}
+
+/// `update` with a treat-as-withdraw attribute error.
+fn treat_as_withdraw(mut update: Update) -> Update {
+    update.errors.push(bgp::AttrError {
+        type_code: 1,
+        action: bgp::AttrAction::TreatAsWithdraw,
+        error: bgp::DecodeError::MalformedAttributeList,
+    });
+    update
+}
+
+/// 172.16.0.0/16, outside [`prefixes`].
+fn other_prefix() -> Nlri {
+    Nlri::new(IpNet::V4(
+        Ipv4Net::new(Ipv4Addr::new(172, 16, 0, 0), 16).expect("valid"),
+    ))
+}
+
 fn check_announcements(updates: &[Update], expected: &[Nlri]) {
     let mut got: Vec<Nlri> = updates
         .iter()
@@ -188,8 +248,7 @@ fn check_announcements(updates: &[Update], expected: &[Nlri]) {
 
 #[tokio::test]
 async fn thousand_prefixes_from_one_peer_reach_the_other_packed() {
-    let config = config();
-    let (events, task) = crate::rib::spawn(Arc::new(config.global.clone()));
+    let (config, events, task) = spawn();
     let mut a = up(&events, &config, 2).await;
     let mut b = up(&events, &config, 3).await;
     // Empty table: End-of-RIB only.
@@ -200,12 +259,7 @@ async fn thousand_prefixes_from_one_peer_reach_the_other_packed() {
 
     let all = prefixes(1000);
     for chunk in all.chunks(250) {
-        send_update(
-            &events,
-            &a,
-            announcement(chunk.to_vec(), 65002, Ipv4Addr::new(192, 0, 2, 2)),
-        )
-        .await;
+        send_update(&events, &a, from_a(chunk.to_vec())).await;
     }
     let updates = collect(&mut b, 1000, false).await;
     check_announcements(&updates, &all);
@@ -223,17 +277,11 @@ async fn thousand_prefixes_from_one_peer_reach_the_other_packed() {
 
 #[tokio::test]
 async fn initial_table_is_packed_then_end_of_rib() {
-    let config = config();
-    let (events, task) = crate::rib::spawn(Arc::new(config.global.clone()));
+    let (config, events, task) = spawn();
     let mut a = up(&events, &config, 2).await;
     next_updates(&mut a).await;
     let all = prefixes(1000);
-    send_update(
-        &events,
-        &a,
-        announcement(all.clone(), 65002, Ipv4Addr::new(192, 0, 2, 2)),
-    )
-    .await;
+    send_update(&events, &a, from_a(all.clone())).await;
     let mut b = up(&events, &config, 3).await;
     let updates = next_updates(&mut b).await;
     let (last, routes) = updates.split_last().expect("messages");
@@ -242,33 +290,23 @@ async fn initial_table_is_packed_then_end_of_rib() {
     // 1000 /24s at 4 octets each, plus header and attributes: 4041
     // octets, one message.
     assert_eq!(routes.len(), 1);
-    drop(events);
-    task.await.expect("task ends");
+    finish(events, task).await;
 }
 
 #[tokio::test]
 async fn peer_down_withdraws_its_routes_from_the_others() {
-    let config = config();
-    let (events, task) = crate::rib::spawn(Arc::new(config.global.clone()));
-    let mut a = up(&events, &config, 2).await;
-    let mut b = up(&events, &config, 3).await;
-    next_updates(&mut a).await;
-    next_updates(&mut b).await;
+    let (config, events, task) = spawn();
+    let (a, mut b) = a_and_b(&events, &config).await;
     let all = prefixes(1000);
-    send_update(
+    a_announces_to_b(&events, &a, &mut b, &all).await;
+    send_event(
         &events,
-        &a,
-        announcement(all.clone(), 65002, Ipv4Addr::new(192, 0, 2, 2)),
-    )
-    .await;
-    collect(&mut b, 1000, false).await;
-    events
-        .send(PeerEvent::Down {
+        PeerEvent::Down {
             peer: a.peer,
             reason: DownReason::RemoteClosed,
-        })
-        .await
-        .expect("task alive");
+        },
+    )
+    .await;
     let updates = collect(&mut b, 1000, true).await;
     let mut withdrawn: Vec<Nlri> = updates
         .iter()
@@ -276,90 +314,57 @@ async fn peer_down_withdraws_its_routes_from_the_others() {
         .collect();
     withdrawn.sort();
     assert_eq!(withdrawn, all);
-    drop(events);
-    task.await.expect("task ends");
+    finish(events, task).await;
 }
 
 #[tokio::test]
 async fn route_refresh_resends_the_adj_rib_out() {
-    let config = config();
-    let (events, task) = crate::rib::spawn(Arc::new(config.global.clone()));
-    let mut a = up(&events, &config, 2).await;
-    let mut b = up(&events, &config, 3).await;
-    next_updates(&mut a).await;
-    next_updates(&mut b).await;
+    let (config, events, task) = spawn();
+    let (a, mut b) = a_and_b(&events, &config).await;
     let all = prefixes(10);
-    send_update(
+    a_announces_to_b(&events, &a, &mut b, &all).await;
+    send_event(
         &events,
-        &a,
-        announcement(all.clone(), 65002, Ipv4Addr::new(192, 0, 2, 2)),
-    )
-    .await;
-    collect(&mut b, 10, false).await;
-    events
-        .send(PeerEvent::RouteRefresh {
+        PeerEvent::RouteRefresh {
             peer: b.peer,
             family: Family::IPV4_UNICAST,
-        })
-        .await
-        .expect("task alive");
+        },
+    )
+    .await;
     let updates = collect(&mut b, 10, false).await;
     check_announcements(&updates, &all);
-    drop(events);
-    task.await.expect("task ends");
+    finish(events, task).await;
 }
 
 #[tokio::test]
 async fn treat_as_withdraw_update_withdraws_its_prefixes() {
-    let config = config();
-    let (events, task) = crate::rib::spawn(Arc::new(config.global.clone()));
-    let mut a = up(&events, &config, 2).await;
-    let mut b = up(&events, &config, 3).await;
-    next_updates(&mut a).await;
-    next_updates(&mut b).await;
+    let (config, events, task) = spawn();
+    let (a, mut b) = a_and_b(&events, &config).await;
     let all = prefixes(3);
-    send_update(
-        &events,
-        &a,
-        announcement(all.clone(), 65002, Ipv4Addr::new(192, 0, 2, 2)),
-    )
-    .await;
-    collect(&mut b, 3, false).await;
-    let mut broken = announcement(all.clone(), 65002, Ipv4Addr::new(192, 0, 2, 2));
-    broken.errors.push(bgp::AttrError {
-        type_code: 1,
-        action: bgp::AttrAction::TreatAsWithdraw,
-        error: bgp::DecodeError::MalformedAttributeList,
-    });
+    a_announces_to_b(&events, &a, &mut b, &all).await;
+    let broken = treat_as_withdraw(from_a(all.clone()));
     // The task sees the decoded value, errors included.
-    events
-        .send(PeerEvent::Update {
+    send_event(
+        &events,
+        PeerEvent::Update {
             peer: a.peer,
             update: broken,
             raw: Bytes::new(),
             received_at: SystemTime::now(),
-        })
-        .await
-        .expect("task alive");
+        },
+    )
+    .await;
     collect(&mut b, 3, true).await;
-    drop(events);
-    task.await.expect("task ends");
+    finish(events, task).await;
 }
 
 #[tokio::test]
 async fn peer_with_closed_export_channel_is_forgotten() {
-    let config = config();
-    let (events, task) = crate::rib::spawn(Arc::new(config.global.clone()));
+    let (config, events, task) = spawn();
     let a = up(&events, &config, 2).await;
     let mut b = up(&events, &config, 3).await;
     next_updates(&mut b).await;
-    send_update(
-        &events,
-        &a,
-        announcement(prefixes(5), 65002, Ipv4Addr::new(192, 0, 2, 2)),
-    )
-    .await;
-    collect(&mut b, 5, false).await;
+    a_announces_to_b(&events, &a, &mut b, &prefixes(5)).await;
     drop(a);
     // B announces: sending it to A fails, so A is taken down and its five
     // routes are withdrawn from B.
@@ -367,9 +372,7 @@ async fn peer_with_closed_export_channel_is_forgotten() {
         peer: b.peer,
         rx: mpsc::unbounded_channel().1,
     };
-    let other = vec![Nlri::new(IpNet::V4(
-        Ipv4Net::new(Ipv4Addr::new(172, 16, 0, 0), 16).expect("valid"),
-    ))];
+    let other = vec![other_prefix()];
     send_update(
         &events,
         &from_b,
@@ -377,8 +380,7 @@ async fn peer_with_closed_export_channel_is_forgotten() {
     )
     .await;
     collect(&mut b, 5, true).await;
-    drop(events);
-    task.await.expect("task ends");
+    finish(events, task).await;
 }
 
 #[test]
@@ -391,20 +393,14 @@ fn counters_follow_duplicates_loops_and_treat_as_withdraw() {
     let next_hop = Ipv4Addr::new(192, 0, 2, 2);
     rib.update(peer, &announcement(prefixes(3), 65002, next_hop));
     rib.update(peer, &announcement(prefixes(3), 65002, next_hop));
-    let looped = Nlri::new(IpNet::V4(
-        Ipv4Net::new(Ipv4Addr::new(172, 16, 0, 0), 16).expect("valid"),
-    ));
-    let mut looping = announcement(vec![looped], 65002, next_hop);
+    let mut looping = announcement(vec![other_prefix()], 65002, next_hop);
     looping.attributes[1] =
         PathAttribute::new(AttrValue::AsPath(AsPath::from_sequence(vec![65002, 65001])));
     rib.update(peer, &looping);
-    let mut broken = announcement(prefixes(2), 65002, next_hop);
-    broken.errors.push(bgp::AttrError {
-        type_code: 1,
-        action: bgp::AttrAction::TreatAsWithdraw,
-        error: bgp::DecodeError::MalformedAttributeList,
-    });
-    rib.update(peer, &broken);
+    rib.update(
+        peer,
+        &treat_as_withdraw(announcement(prefixes(2), 65002, next_hop)),
+    );
     let counters = *rib.counters(peer).expect("peer is up");
     assert_eq!(counters.duplicates, 3);
     assert_eq!(counters.as_path_loops, 1);
@@ -430,7 +426,7 @@ fn two_octet_peer_receives_as_trans_and_as4_path() {
     let (peer_a, peer_b) = (a.peer, b.peer);
     rib.peer_up(a);
     rib.peer_up(Arc::new(b));
-    let mut update = announcement(prefixes(1), 65002, Ipv4Addr::new(192, 0, 2, 2));
+    let mut update = from_a(prefixes(1));
     update.attributes[1] = PathAttribute::new(AttrValue::AsPath(AsPath::from_sequence(vec![
         4_200_000_001,
     ])));

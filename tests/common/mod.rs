@@ -54,6 +54,12 @@ pub fn daemon_config(
     .expect("valid config")
 }
 
+/// A daemon at `ip` (its router id too) listening on `port`, with one
+/// neighbor.
+pub fn daemon_at(asn: u32, ip: &str, port: u16, neighbor: &Neighbor) -> config::Config {
+    daemon_config(asn, ip, &[ip], port, &neighbor.toml())
+}
+
 /// The TOML of [`daemon_config`].
 pub fn config_text(
     asn: u32,
@@ -91,11 +97,31 @@ pub struct Neighbor<'a> {
     pub passive: bool,
     /// `afi-safis` (none: the default).
     pub families: &'a [&'a str],
-    /// `timers.hold-time`.
-    pub hold_time: u32,
+    /// `timers.hold-time`, with a 1 ms `idle-hold-time-after-reset` (none:
+    /// no `timers` section, the defaults).
+    pub hold_time: Option<u32>,
+    /// `config.auth-password` (TCP MD5).
+    pub password: Option<&'a str>,
+    /// `ttl-security.config.enabled` (GTSM).
+    pub ttl_security: bool,
 }
 
-impl Neighbor<'_> {
+impl<'a> Neighbor<'a> {
+    /// An active neighbor with every other setting left to its default.
+    pub fn new(address: &'a str, asn: u32, local: &'a str, port: u16) -> Neighbor<'a> {
+        Neighbor {
+            address,
+            asn,
+            local,
+            port,
+            passive: false,
+            families: &[],
+            hold_time: None,
+            password: None,
+            ttl_security: false,
+        }
+    }
+
     /// The TOML.
     pub fn toml(&self) -> String {
         let families: String = self
@@ -107,21 +133,35 @@ impl Neighbor<'_> {
                 )
             })
             .collect();
+        let password = self
+            .password
+            .map(|p| format!("    auth-password = \"{p}\"\n"))
+            .unwrap_or_default();
+        let timers = self
+            .hold_time
+            .map(|h| {
+                format!(
+                    "  [neighbors.timers.config]\n    hold-time = {h}\n    idle-hold-time-after-reset = 0.001\n"
+                )
+            })
+            .unwrap_or_default();
+        let ttl_security = if self.ttl_security {
+            "  [neighbors.ttl-security.config]\n    enabled = true\n"
+        } else {
+            ""
+        };
         format!(
             r#"
 [[neighbors]]
   [neighbors.config]
     neighbor-address = "{}"
     peer-as = {}
-  [neighbors.timers.config]
-    hold-time = {}
-    idle-hold-time-after-reset = 0.001
-  [neighbors.transport.config]
+{password}{timers}  [neighbors.transport.config]
     local-address = "{}"
     remote-port = {}
     passive-mode = {}
-{families}"#,
-            self.address, self.asn, self.hold_time, self.local, self.port, self.passive
+{ttl_security}{families}"#,
+            self.address, self.asn, self.local, self.port, self.passive
         )
     }
 }
@@ -129,13 +169,10 @@ impl Neighbor<'_> {
 /// A passive neighbor at `address` (a fake peer), both unicast families.
 pub fn fake_neighbor<'a>(address: &'a str, asn: u32, local: &'a str) -> Neighbor<'a> {
     Neighbor {
-        address,
-        asn,
-        local,
-        port: 179,
         passive: true,
         families: &["ipv4-unicast", "ipv6-unicast"],
-        hold_time: 90,
+        hold_time: Some(90),
+        ..Neighbor::new(address, asn, local, 179)
     }
 }
 
@@ -183,6 +220,16 @@ pub async fn next_observed(running: &mut Running) -> Observed {
         .await
         .expect("in time")
         .expect("observer open")
+}
+
+/// Asserts that the next session change is `peer` coming up (`up`) or
+/// going down.
+pub async fn expect_observed(running: &mut Running, peer: &str, up: bool) {
+    let want = Observed {
+        peer: peer.parse().expect("ip"),
+        up,
+    };
+    assert_eq!(next_observed(running).await, want);
 }
 
 /// Waits for `peer` to come up (`up`) or go down.
@@ -277,7 +324,8 @@ impl Fake {
         self.stream.write_all(&bytes).await.expect("write");
     }
 
-    /// The next message, or `None` when the daemon closed the connection.
+    /// The next message, or `None` when the daemon closed the connection
+    /// (or reset it).
     pub async fn recv(&mut self) -> Option<Message> {
         loop {
             if let Some(len) = bgp::frame_len(&self.buf, 65535).expect("framing") {

@@ -92,6 +92,17 @@ wait_for() {
   return 1
 }
 
+# expect_check SECONDS DESCRIPTION FAILURE CMD...: wait_for CMD; on timeout
+# show CMD's output and fail with FAILURE, else show its (passing) output.
+expect_check() {
+  local limit=$1 what=$2 failure=$3; shift 3
+  if ! wait_for "$limit" "$what" "$@"; then
+    "$@" >&2 || true
+    fail "$failure"
+  fi
+  "$@" >&2
+}
+
 # ---------------------------------------------------------------- topology
 topo_init() {
   mkdir -p "$WORK"
@@ -149,10 +160,48 @@ start_gobgpd() {
   bg_in "$n" "$WORK/$n.gobgpd.log" gobgpd -f "$conf" -p --pprof-disable \
     --api-hosts 127.0.0.1:50051
 }
+# gob_conf ADDR4 ADDR6 PEER4 PEER6 [PASSWORD]: a gobgpd.toml for AS 65002
+# (router id ADDR4) with an IPv4 unicast session to PEER4 and an IPv6 unicast
+# one to PEER6, both AS 65001, connect-retry 5, auth-password PASSWORD if given.
+gob_conf() {
+  local password=
+  [ -z "${5:-}" ] || password="
+    auth-password = \"$5\""
+  cat <<EOF
+[global.config]
+  as = 65002
+  router-id = "$1"
+  local-address-list = ["$1", "$2"]
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "$3"
+    peer-as = 65001$password
+  [neighbors.timers.config]
+    connect-retry = 5
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "$4"
+    peer-as = 65001$password
+  [neighbors.timers.config]
+    connect-retry = 5
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv6-unicast"
+EOF
+}
 gobgp_in() { local n=$1; shift; nsx "$n" gobgp -u 127.0.0.1 -p 50051 "$@"; }
 gobgp_established() {
   # gobgp_established NODE PEER: true when the session is Established.
   gobgp_in "$1" neighbor "$2" 2>/dev/null | grep -q 'BGP state = ESTABLISHED'
+}
+# gobgp_wait_established NODE PEER: wait (60 s) for the session, or show
+# gobgpd's neighbors and fail.
+gobgp_wait_established() {
+  wait_for 60 "gobgpd session to bgpd $2" gobgp_established "$1" "$2" ||
+    { gobgp_in "$1" neighbor >&2 || true; fail "gobgpd session to bgpd $2 not Established"; }
 }
 
 # ---------------------------------------------------------------- FRR bgpd
@@ -189,6 +238,15 @@ frr_established() {
   vtysh_in "$1" "show bgp neighbors $2 json" 2>/dev/null |
     grep -q '"bgpState":"Established"'
 }
+# frr_wait_established NODE PEER: wait (60 s) for the session, or show the
+# node's summary and fail.
+frr_wait_established() {
+  wait_for 60 "FRR $1 session to bgpd $2" frr_established "$1" "$2" || {
+    vtysh_in "$1" "show bgp summary" >&2 || true
+    fail "FRR $1 session to bgpd $2 not Established"
+  }
+}
+frr_vty_up() { vtysh_in "$1" "show bgp summary json" >/dev/null 2>&1; }
 
 # ---------------------------------------------------------------- ExaBGP
 # The API helper: forwards lines written to a FIFO to ExaBGP (our commands),
@@ -233,6 +291,33 @@ exa_process() {
 process api {
   run $PY $WORK/exa_api.py $WORK/$n.exa.fifo $WORK/$n.exa.recv;
   encoder json;
+}
+EOF
+}
+# exa_conf NODE ADDR4 ADDR6 LOCAL_AS PEER4 PEER6: an ExaBGP config (API
+# process block included) with an IPv4 unicast session from ADDR4 to PEER4 and
+# an IPv6 unicast one from ADDR6 to PEER6 (router id ADDR4, AS 65001 peers,
+# hold time 30, state changes and parsed UPDATEs / NOTIFICATIONs to the API).
+exa_conf() {
+  exa_process "$1"
+  cat <<EOF
+neighbor $5 {
+  router-id $2;
+  local-address $2;
+  local-as $4;
+  peer-as 65001;
+  hold-time 30;
+  family { ipv4 unicast; }
+  api { processes [ api ]; neighbor-changes; receive { parsed; update; notification; } }
+}
+neighbor $6 {
+  router-id $2;
+  local-address $3;
+  local-as $4;
+  peer-as 65001;
+  hold-time 30;
+  family { ipv6 unicast; }
+  api { processes [ api ]; neighbor-changes; receive { parsed; update; notification; } }
 }
 EOF
 }
@@ -344,6 +429,49 @@ stop_bgpd_term() {
   kill -KILL "$BGPD_PID" 2>/dev/null || true
 }
 
+# bgpd_sigterm_exits_0 SECONDS: SIGTERM to bgpd; fail unless it exits with
+# status 0 within SECONDS.
+bgpd_sigterm_exits_0() {
+  stop_bgpd_term "$1"
+  [ "$BGPD_RC" = 0 ] || fail "bgpd did not exit 0 on SIGTERM within $1 s (status: $BGPD_RC)"
+}
+# bgpd_global ASN ADDR4 ADDR6: the [global.config] of a bgpd.toml (router id
+# ADDR4, port 179, listening on both addresses).
+bgpd_global() {
+  cat <<EOF
+[global.config]
+  as = $1
+  router-id = "$2"
+  port = 179
+  local-address-list = ["$2", "$3"]
+EOF
+}
+# bgpd_neighbor ADDR PEER_AS FAMILY LOCAL_ADDR [EXTRA [PASSWORD]]: one
+# [[neighbors]] of a bgpd.toml: hold time 30, connect-retry 5, FAMILY-unicast
+# only, auth-password PASSWORD if given; EXTRA (TOML tables of this neighbor)
+# is appended.
+bgpd_neighbor() {
+  local password=
+  [ -z "${6:-}" ] || password="
+    auth-password = \"$6\""
+  cat <<EOF
+
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "$1"
+    peer-as = $2$password
+  [neighbors.transport.config]
+    local-address = "$4"
+  [neighbors.timers.config]
+    hold-time = 30
+    connect-retry = 5
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "$3-unicast"
+EOF
+  [ -z "${5:-}" ] || printf '%s\n' "$5"
+}
+
 # ---------------------------------------------------------------- exabgp JSON
 # exa_routes RECVFILE PEER AFI: the prefixes ExaBGP currently holds from PEER
 # (announce/withdraw replayed in order), one per line as
@@ -378,6 +506,11 @@ for line in open(recv, errors="replace"):
 for p in sorted(rib):
     print("%s\t%s\t%s\t%s" % ((p,) + rib[p]))
 PYEOF
+}
+# exa_wait_up NODE PEER: wait (60 s) for NODE's ExaBGP session to PEER, or fail.
+exa_wait_up() {
+  wait_for 60 "ExaBGP session to bgpd $2" exa_peer_up "$WORK/$1.exa.recv" "$2" ||
+    fail "ExaBGP session to bgpd $2 not up"
 }
 # exa_peer_up RECVFILE PEER: ExaBGP's last state report for PEER is "up"
 # (needs `neighbor-changes;` in the neighbor's api block).

@@ -26,65 +26,14 @@ topo_init
 topo_node bgp $BGP4/24 $BGP6/64
 topo_node gob $GOB4/24 $GOB6/64
 
-cat >"$WORK/bgpd.toml" <<EOF
-[global.config]
-  as = 65001
-  router-id = "$BGP4"
-  port = 179
-  local-address-list = ["$BGP4", "$BGP6"]
-EOF
-for nb in "$GOB4 $BGP4 ipv4" "$GOB6 $BGP6 ipv6"; do
-  set -- $nb
-  cat >>"$WORK/bgpd.toml" <<EOF
+{
+  bgpd_global 65001 "$BGP4" "$BGP6"
+  bgpd_neighbor "$GOB4" 65002 ipv4 "$BGP4" "" "$PASSWORD"
+  bgpd_neighbor "$GOB6" 65002 ipv6 "$BGP6" "" "$PASSWORD"
+} >"$WORK/bgpd.toml"
 
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "$1"
-    peer-as = 65002
-    auth-password = "$PASSWORD"
-  [neighbors.transport.config]
-    local-address = "$2"
-  [neighbors.timers.config]
-    hold-time = 30
-    connect-retry = 5
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "$3-unicast"
-EOF
-done
-set --
-
-# gob_conf PASSWORD FILE
-gob_conf() {
-  cat >"$2" <<EOF
-[global.config]
-  as = 65002
-  router-id = "$GOB4"
-  local-address-list = ["$GOB4", "$GOB6"]
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "$BGP4"
-    peer-as = 65001
-    auth-password = "$1"
-  [neighbors.timers.config]
-    connect-retry = 5
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "$BGP6"
-    peer-as = 65001
-    auth-password = "$1"
-  [neighbors.timers.config]
-    connect-retry = 5
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv6-unicast"
-EOF
-}
-gob_conf "$PASSWORD" "$WORK/gob.toml"
-gob_conf "not-the-same" "$WORK/gob.wrong.toml"
+gob_conf "$GOB4" "$GOB6" "$BGP4" "$BGP6" "$PASSWORD" >"$WORK/gob.toml"
+gob_conf "$GOB4" "$GOB6" "$BGP4" "$BGP6" not-the-same >"$WORK/gob.wrong.toml"
 
 both_established() { gobgp_established gob "$BGP4" && gobgp_established gob "$BGP6"; }
 either_established() { gobgp_established gob "$BGP4" || gobgp_established gob "$BGP6"; }

@@ -52,61 +52,16 @@ topo_node ex1 $EX14/24 $EX16/64
 topo_node ex2 $EX24/24 $EX26/64
 
 # ------------------------------------------------------------------ configs
-cat >"$WORK/bgpd.toml" <<EOF
-[global.config]
-  as = 65001
-  router-id = "$BGP4"
-  port = 179
-  local-address-list = ["$BGP4", "$BGP6"]
-EOF
-for nb in "$EX14 65003 ipv4" "$EX16 65003 ipv6" "$EX24 65004 ipv4" "$EX26 65004 ipv6"; do
-  set -- $nb
-  la=$BGP4
-  [ "$3" = ipv6 ] && la=$BGP6
-  cat >>"$WORK/bgpd.toml" <<EOF
+{
+  bgpd_global 65001 "$BGP4" "$BGP6"
+  bgpd_neighbor "$EX14" 65003 ipv4 "$BGP4"
+  bgpd_neighbor "$EX16" 65003 ipv6 "$BGP6"
+  bgpd_neighbor "$EX24" 65004 ipv4 "$BGP4"
+  bgpd_neighbor "$EX26" 65004 ipv6 "$BGP6"
+} >"$WORK/bgpd.toml"
 
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "$1"
-    peer-as = $2
-  [neighbors.transport.config]
-    local-address = "$la"
-  [neighbors.timers.config]
-    hold-time = 30
-    connect-retry = 5
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "$3-unicast"
-EOF
-done
-set --
-
-exa_conf() {
-  # exa_conf NODE ADDR4 ADDR6 AS
-  exa_process "$1"
-  cat <<EOF
-neighbor $BGP4 {
-  router-id $2;
-  local-address $2;
-  local-as $4;
-  peer-as 65001;
-  hold-time 30;
-  family { ipv4 unicast; }
-  api { processes [ api ]; neighbor-changes; receive { parsed; update; notification; } }
-}
-neighbor $BGP6 {
-  router-id $2;
-  local-address $3;
-  local-as $4;
-  peer-as 65001;
-  hold-time 30;
-  family { ipv6 unicast; }
-  api { processes [ api ]; neighbor-changes; receive { parsed; update; notification; } }
-}
-EOF
-}
-exa_conf ex1 $EX14 $EX16 65003 >"$WORK/ex1.conf"
-exa_conf ex2 $EX24 $EX26 65004 >"$WORK/ex2.conf"
+exa_conf ex1 $EX14 $EX16 65003 "$BGP4" "$BGP6" >"$WORK/ex1.conf"
+exa_conf ex2 $EX24 $EX26 65004 "$BGP4" "$BGP6" >"$WORK/ex2.conf"
 
 "${CHECK[@]}" gen "$WORK" "$N4" "$N6" "$EX14" "$EX16" "$BGP4" "$BGP6" \
   --name a --asn 65003 --v4base 30 --v6base 0x30 --rich --attr "$ATTR1"
@@ -184,8 +139,7 @@ expect 90 ex2 a 65003 "$ATTR1" all "after ex1's restart and re-announcement ex2 
 
 # 5. SIGTERM
 log "SIGTERM to bgpd"
-stop_bgpd_term 15
-[ "$BGPD_RC" = 0 ] || fail "bgpd did not exit 0 on SIGTERM within 15 s (status: $BGPD_RC)"
+bgpd_sigterm_exits_0 15
 # ExaBGP 4.2.21 cannot decode a Cease 6/2 that carries an RFC 9003 Shutdown
 # Communication (Notification.__init__ formats str into bytes: TypeError), so
 # it reports the session down with 'can not decode update message of type

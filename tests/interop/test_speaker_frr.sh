@@ -66,46 +66,18 @@ topo_node c1 $C1/24
 topo_node c2 $C2/24
 
 # ------------------------------------------------------------------ configs
-cat >"$WORK/bgpd.toml" <<EOF
-[global.config]
-  as = 65001
-  router-id = "$BGP4"
-  port = 179
-  local-address-list = ["$BGP4", "$BGP6"]
-EOF
-bgpd_neighbor() {
-  # bgpd_neighbor ADDR PEER_AS FAMILY LOCAL_ADDR [rr]
-  cat <<EOF
-
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "$1"
-    peer-as = $2
-  [neighbors.transport.config]
-    local-address = "$4"
-  [neighbors.timers.config]
-    hold-time = 30
-    connect-retry = 5
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "$3-unicast"
-EOF
-  if [ "${5:-}" = rr ]; then
-    cat <<EOF
-  [neighbors.route-reflector.config]
+RR_CLIENT='  [neighbors.route-reflector.config]
     route-reflector-client = true
-    route-reflector-cluster-id = "$BGP4"
-EOF
-  fi
-}
+    route-reflector-cluster-id = "'"$BGP4"'"'
 {
+  bgpd_global 65001 "$BGP4" "$BGP6"
   bgpd_neighbor $FRR4 65002 ipv4 $BGP4
   bgpd_neighbor $FRR6 65002 ipv6 $BGP6
   bgpd_neighbor $EXA4 65003 ipv4 $BGP4
   bgpd_neighbor $EXA6 65003 ipv6 $BGP6
-  bgpd_neighbor $C1 65001 ipv4 $BGP4 rr
-  bgpd_neighbor $C2 65001 ipv4 $BGP4 rr
-} >>"$WORK/bgpd.toml"
+  bgpd_neighbor $C1 65001 ipv4 $BGP4 "$RR_CLIENT"
+  bgpd_neighbor $C2 65001 ipv4 $BGP4 "$RR_CLIENT"
+} >"$WORK/bgpd.toml"
 
 ATTR=0x63:0xc0:0xdeadbeef
 "${CHECK[@]}" gen "$WORK" "$N4" "$N6" "$EXA4" "$EXA6" "$BGP4" "$BGP6" --rich --attr "$ATTR"
@@ -165,29 +137,7 @@ EOF
 frr_client_conf c1 $C1 203.0.113.0/24 >"$WORK/c1.conf"
 frr_client_conf c2 $C2 >"$WORK/c2.conf"
 
-{
-  exa_process exa
-  cat <<EOF
-neighbor $BGP4 {
-  router-id $EXA4;
-  local-address $EXA4;
-  local-as 65003;
-  peer-as 65001;
-  hold-time 30;
-  family { ipv4 unicast; }
-  api { processes [ api ]; neighbor-changes; receive { parsed; update; notification; } }
-}
-neighbor $BGP6 {
-  router-id $EXA4;
-  local-address $EXA6;
-  local-as 65003;
-  peer-as 65001;
-  hold-time 30;
-  family { ipv6 unicast; }
-  api { processes [ api ]; neighbor-changes; receive { parsed; update; notification; } }
-}
-EOF
-} >"$WORK/exa.conf"
+exa_conf exa "$EXA4" "$EXA6" 65003 "$BGP4" "$BGP6" >"$WORK/exa.conf"
 
 awk -F'\t' '$1 !~ /:/' "$WORK/routes.tsv" >"$WORK/routes4.tsv"
 : >"$WORK/empty.json"
@@ -207,14 +157,12 @@ frr_check() {
     --mode "$1" --from "$BGP4,$BGP6" --path "65001 65003" --nh4 "$BGP4" --nh6 "$BGP6" \
     --comm4 "$WORK/frr.comm4.json" --comm6 "$WORK/frr.comm6.json" --no-med
 }
-frr_check_quiet() { frr_check "$1" >/dev/null 2>&1; }
 c2_check() {
   vtysh_in c2 "show bgp ipv4 unicast json" >"$WORK/c2.rib4.json" 2>/dev/null || { echo "vtysh failed"; return 1; }
   "${CHECK[@]}" frr "$WORK/c2.rib4.json" "$WORK/empty.json" "$WORK/routes4.tsv" \
     --mode "$1" --from "$BGP4,$BGP6" --path "65003" --nh4 "$EXA4" --nh6 "$EXA6" --want-lp 100
 }
 c2_check_quiet() { c2_check "$1" >/dev/null 2>&1; }
-frr_vty_up() { vtysh_in "$1" "show bgp summary json" >/dev/null 2>&1; }
 exa_show() { exa_routes "$WORK/exa.exa.recv" "$1" "$2" | grep -F "$3" || echo "(ExaBGP has no route $3 from $1)"; }
 # prefix_json NODE PREFIX: `show bgp ipv4 unicast PREFIX json` of NODE.
 prefix_json() { vtysh_in "$1" "show bgp ipv4 unicast $2 json" 2>/dev/null; }
@@ -260,29 +208,17 @@ start_bgpd bgp "$WORK/bgpd.toml"
 
 # 1. sessions
 for s in "frr $BGP4" "frr $BGP6" "c1 $BGP4" "c2 $BGP4"; do
-  set -- $s
-  wait_for 60 "FRR $1 session to bgpd $2" frr_established "$1" "$2" || {
-    vtysh_in "$1" "show bgp summary" >&2 || true
-    fail "FRR $1 session to bgpd $2 not Established"
-  }
+  frr_wait_established $s
 done
-set --
 log "FRR sessions Established"
 sleep 5
 bgpd_alive
 
-for p in "$BGP4" "$BGP6"; do
-  wait_for 60 "ExaBGP session to bgpd $p" exa_peer_up "$WORK/exa.exa.recv" "$p" ||
-    fail "ExaBGP session to bgpd $p not up"
-done
+for p in "$BGP4" "$BGP6"; do exa_wait_up exa "$p"; done
 # 2. ExaBGP announces; FRR must get everything from bgpd
 log "ExaBGP announces $N4 IPv4 + $N6 IPv6 prefixes"
 exa_file exa "$WORK/announce.txt"
-if ! wait_for 90 "all $((N4 + N6)) prefixes in FRR from bgpd" frr_check_quiet all; then
-  frr_check all >&2 || true
-  fail "FRR did not receive all ExaBGP prefixes from bgpd with AS path 65001 65003, next hop = bgpd and community 65003:1"
-fi
-frr_check all >&2
+expect_check 90 "all $((N4 + N6)) prefixes in FRR from bgpd" "FRR did not receive all ExaBGP prefixes from bgpd with AS path 65001 65003, next hop = bgpd and community 65003:1" frr_check all
 # per-prefix communities on a sample (first, middle, last IPv4 prefix)
 for i in 0 $((N4 / 2)) $((N4 - 1)); do
   pfx="10.$((3 + i / 256)).$((i % 256)).0/24"
@@ -296,11 +232,7 @@ for i in 0 $((N4 / 2)) $((N4 - 1)); do
 done
 
 # 3. eBGP-learned routes reach the iBGP client c2 unchanged
-if ! wait_for 60 "c2 has the $N4 IPv4 prefixes via iBGP" c2_check_quiet all; then
-  c2_check all >&2 || true
-  fail "c2 (iBGP) did not get ExaBGP's IPv4 prefixes from bgpd with AS path 65003 and next hop $EXA4"
-fi
-c2_check all >&2
+expect_check 60 "c2 has the $N4 IPv4 prefixes via iBGP" "c2 (iBGP) did not get ExaBGP's IPv4 prefixes from bgpd with AS path 65003 and next hop $EXA4" c2_check all
 
 # 4. FRR's routes reach ExaBGP through bgpd
 exa_fcheck() {
@@ -309,11 +241,7 @@ exa_fcheck() {
     --want-comm "65002:1 65002:2" --want-large 65002:1:2 --want-ext target:65002:9
 }
 exa_fcheck_quiet() { exa_fcheck "$1" >/dev/null 2>&1; }
-if ! wait_for 90 "ExaBGP has all FRR routes via bgpd" exa_fcheck_quiet all; then
-  exa_fcheck all >&2 || true
-  fail "ExaBGP did not get all of FRR's routes from bgpd with AS path 65001 65002, next hop = bgpd, no MED/LOCAL_PREF, communities kept"
-fi
-exa_fcheck all >&2
+expect_check 90 "ExaBGP has all FRR routes via bgpd" "ExaBGP did not get all of FRR's routes from bgpd with AS path 65001 65002, next hop = bgpd, no MED/LOCAL_PREF, communities kept" exa_fcheck all
 log "ExaBGP got FRR's routes via bgpd"
 
 # 5. route reflection c1 -> c2
@@ -352,25 +280,13 @@ for p in "$BGP4" "$BGP6"; do
   }
 done
 log "FRR sessions back after $((SECONDS - T0)) s"
-if ! wait_for 90 "FRR re-learns all ExaBGP prefixes" frr_check_quiet all; then
-  frr_check all >&2 || true
-  fail "after its restart FRR did not re-learn all ExaBGP prefixes from bgpd"
-fi
-frr_check all >&2
-if ! wait_for 90 "ExaBGP re-learns all FRR routes" exa_fcheck_quiet all; then
-  exa_fcheck all >&2 || true
-  fail "after FRR's restart ExaBGP did not re-learn all of FRR's routes from bgpd"
-fi
-exa_fcheck all >&2
+expect_check 90 "FRR re-learns all ExaBGP prefixes" "after its restart FRR did not re-learn all ExaBGP prefixes from bgpd" frr_check all
+expect_check 90 "ExaBGP re-learns all FRR routes" "after FRR's restart ExaBGP did not re-learn all of FRR's routes from bgpd" exa_fcheck all
 
 # 6. withdraw half
 log "ExaBGP withdraws the first half of each family"
 exa_file exa "$WORK/withdraw-half.txt"
-if ! wait_for 60 "FRR loses the withdrawn half" frr_check_quiet half; then
-  frr_check half >&2 || true
-  fail "after ExaBGP's withdrawals FRR's RIB from bgpd is wrong"
-fi
-frr_check half >&2
+expect_check 60 "FRR loses the withdrawn half" "after ExaBGP's withdrawals FRR's RIB from bgpd is wrong" frr_check half
 wait_for 30 "c2 loses the withdrawn half" c2_check_quiet half || {
   c2_check half >&2 || true
   fail "after ExaBGP's withdrawals c2's RIB from bgpd is wrong"
@@ -379,11 +295,7 @@ wait_for 30 "c2 loses the withdrawn half" c2_check_quiet half || {
 # 7. stop ExaBGP
 log "stopping ExaBGP"
 stop_pid "$EXA_PID"
-if ! wait_for 60 "ExaBGP routes gone from FRR" frr_check_quiet none; then
-  frr_check none >&2 || true
-  fail "ExaBGP's routes are still in FRR after ExaBGP stopped (bgpd did not withdraw them)"
-fi
-frr_check none >&2
+expect_check 60 "ExaBGP routes gone from FRR" "ExaBGP's routes are still in FRR after ExaBGP stopped (bgpd did not withdraw them)" frr_check none
 wait_for 30 "ExaBGP routes gone from c2" c2_check_quiet none || {
   c2_check none >&2 || true
   fail "ExaBGP's routes are still in c2 after ExaBGP stopped"
@@ -392,8 +304,7 @@ bgpd_alive
 
 # 8. SIGTERM to bgpd
 log "SIGTERM to bgpd"
-stop_bgpd_term 15
-[ "$BGPD_RC" = 0 ] || fail "bgpd did not exit 0 on SIGTERM within 15 s (status: $BGPD_RC)"
+bgpd_sigterm_exits_0 15
 cease_seen() {
   # cease_seen NODE PEER: FRR logged or shows a received Cease 6/s from PEER.
   local s j

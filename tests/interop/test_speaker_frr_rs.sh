@@ -37,36 +37,15 @@ topo_node bgp $BGP4/24 $BGP6/64
 topo_node rs1 $R14/24 $R16/64
 topo_node rs2 $R24/24 $R26/64
 
-cat >"$WORK/bgpd.toml" <<EOF
-[global.config]
-  as = 65001
-  router-id = "$BGP4"
-  port = 179
-  local-address-list = ["$BGP4", "$BGP6"]
-EOF
-for nb in "$R14 65011 ipv4" "$R16 65011 ipv6" "$R24 65012 ipv4" "$R26 65012 ipv6"; do
-  set -- $nb
-  la=$BGP4
-  [ "$3" = ipv6 ] && la=$BGP6
-  cat >>"$WORK/bgpd.toml" <<EOF
-
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "$1"
-    peer-as = $2
-  [neighbors.transport.config]
-    local-address = "$la"
-  [neighbors.timers.config]
-    hold-time = 30
-    connect-retry = 5
-  [neighbors.route-server.config]
-    route-server-client = true
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "$3-unicast"
-EOF
-done
-set --
+RS_CLIENT='  [neighbors.route-server.config]
+    route-server-client = true'
+{
+  bgpd_global 65001 "$BGP4" "$BGP6"
+  bgpd_neighbor "$R14" 65011 ipv4 "$BGP4" "$RS_CLIENT"
+  bgpd_neighbor "$R16" 65011 ipv6 "$BGP6" "$RS_CLIENT"
+  bgpd_neighbor "$R24" 65012 ipv4 "$BGP4" "$RS_CLIENT"
+  bgpd_neighbor "$R26" 65012 ipv6 "$BGP6" "$RS_CLIENT"
+} >"$WORK/bgpd.toml"
 
 rs_conf() {
   # rs_conf NAME AS ADDR4 NET4 NET6 MED
@@ -126,7 +105,6 @@ print("|".join([
     str((p.get("community") or {}).get("string", "")),
 ]))'
 }
-frr_vty_up() { vtysh_in "$1" "show bgp summary json" >/dev/null 2>&1; }
 is() { [ "$(fields "$1" "$2" "$3" 2>/dev/null)" = "$4" ]; }
 absent() { ! fields "$1" "$2" "$3" >/dev/null 2>&1; }
 expect() {
@@ -149,13 +127,8 @@ start_bgpd bgp "$WORK/bgpd.toml"
 
 # 1. sessions
 for s in "rs1 $BGP4" "rs1 $BGP6" "rs2 $BGP4" "rs2 $BGP6"; do
-  set -- $s
-  wait_for 60 "FRR $1 session to bgpd $2" frr_established "$1" "$2" || {
-    vtysh_in "$1" "show bgp summary" >&2 || true
-    fail "FRR $1 session to bgpd $2 not Established"
-  }
+  frr_wait_established $s
 done
-set --
 log "route-server client sessions Established"
 
 # 2. transparency both ways

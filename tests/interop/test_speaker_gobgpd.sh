@@ -55,83 +55,17 @@ topo_node exa $EXA4/24 $EXA6/64
 
 # ------------------------------------------------------------------ configs
 # bgpd: only keys bgpd supports (see the brief in the commit message).
-cat >"$WORK/bgpd.toml" <<EOF
-[global.config]
-  as = 65001
-  router-id = "$BGP4"
-  port = 179
-  local-address-list = ["$BGP4", "$BGP6"]
-EOF
-for nb in "$GOB4 65002 ipv4" "$GOB6 65002 ipv6" "$EXA4 65003 ipv4" "$EXA6 65003 ipv6"; do
-  set -- $nb
-  la=$BGP4
-  [ "$3" = ipv6 ] && la=$BGP6
-  cat >>"$WORK/bgpd.toml" <<EOF
-
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "$1"
-    peer-as = $2
-  [neighbors.transport.config]
-    local-address = "$la"
-  [neighbors.timers.config]
-    hold-time = 30
-    connect-retry = 5
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "$3-unicast"
-EOF
-done
-set --
-
-cat >"$WORK/gob.toml" <<EOF
-[global.config]
-  as = 65002
-  router-id = "$GOB4"
-  local-address-list = ["$GOB4", "$GOB6"]
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "$BGP4"
-    peer-as = 65001
-  [neighbors.timers.config]
-    connect-retry = 5
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "$BGP6"
-    peer-as = 65001
-  [neighbors.timers.config]
-    connect-retry = 5
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv6-unicast"
-EOF
-
 {
-  exa_process exa
-  cat <<EOF
-neighbor $BGP4 {
-  router-id $EXA4;
-  local-address $EXA4;
-  local-as 65003;
-  peer-as 65001;
-  hold-time 30;
-  family { ipv4 unicast; }
-  api { processes [ api ]; neighbor-changes; receive { parsed; update; notification; } }
-}
-neighbor $BGP6 {
-  router-id $EXA4;
-  local-address $EXA6;
-  local-as 65003;
-  peer-as 65001;
-  hold-time 30;
-  family { ipv6 unicast; }
-  api { processes [ api ]; neighbor-changes; receive { parsed; update; notification; } }
-}
-EOF
-} >"$WORK/exa.conf"
+  bgpd_global 65001 "$BGP4" "$BGP6"
+  bgpd_neighbor "$GOB4" 65002 ipv4 "$BGP4"
+  bgpd_neighbor "$GOB6" 65002 ipv6 "$BGP6"
+  bgpd_neighbor "$EXA4" 65003 ipv4 "$BGP4"
+  bgpd_neighbor "$EXA6" 65003 ipv6 "$BGP6"
+} >"$WORK/bgpd.toml"
+
+gob_conf "$GOB4" "$GOB6" "$BGP4" "$BGP6" >"$WORK/gob.toml"
+
+exa_conf exa "$EXA4" "$EXA6" 65003 "$BGP4" "$BGP6" >"$WORK/exa.conf"
 
 ATTR=0x63:0xc0:0xdeadbeef
 "${CHECK[@]}" gen "$WORK" "$N4" "$N6" "$EXA4" "$EXA6" "$BGP4" "$BGP6" --rich --attr "$ATTR"
@@ -148,7 +82,6 @@ gob_check() {
   "${CHECK[@]}" gobgp "$WORK/gob.rib4.json" "$WORK/gob.rib6.json" "$WORK/routes.tsv" \
     --mode "$1" --from "$BGP4,$BGP6" --path "65001 65003" --nh4 "$BGP4" --nh6 "$BGP6" --no-med
 }
-gob_check_quiet() { gob_check "$1" >/dev/null 2>&1; }
 gob_api_up() { gobgp_in gob global >/dev/null 2>&1; }
 exa_show() { exa_routes "$WORK/exa.exa.recv" "$1" "$2" | grep -F "$3" || echo "(ExaBGP has no route $3 from $1)"; }
 
@@ -165,27 +98,17 @@ log "gobgpd and ExaBGP running; starting bgpd $(bgpd_path)"
 start_bgpd bgp "$WORK/bgpd.toml"
 
 # 1. sessions
-for p in "$BGP4" "$BGP6"; do
-  wait_for 60 "gobgpd session to bgpd $p" gobgp_established gob "$p" ||
-    { gobgp_in gob neighbor >&2 || true; fail "gobgpd session to bgpd $p not Established"; }
-done
+for p in "$BGP4" "$BGP6"; do gobgp_wait_established gob "$p"; done
 log "gobgpd sessions Established"
 sleep 5
 bgpd_alive
 gobgp_in gob neighbor >&2 || true
 
-for p in "$BGP4" "$BGP6"; do
-  wait_for 60 "ExaBGP session to bgpd $p" exa_peer_up "$WORK/exa.exa.recv" "$p" ||
-    fail "ExaBGP session to bgpd $p not up"
-done
+for p in "$BGP4" "$BGP6"; do exa_wait_up exa "$p"; done
 # 2. ExaBGP announces; gobgpd must get everything from bgpd
 log "ExaBGP announces $N4 IPv4 + $N6 IPv6 prefixes"
 exa_file exa "$WORK/announce.txt"
-if ! wait_for 90 "all $((N4 + N6)) prefixes in gobgpd from bgpd" gob_check_quiet all; then
-  gob_check all >&2 || true
-  fail "gobgpd did not receive all ExaBGP prefixes from bgpd with AS_PATH 65001 65003, next hop = bgpd and communities"
-fi
-gob_check all >&2
+expect_check 90 "all $((N4 + N6)) prefixes in gobgpd from bgpd" "gobgpd did not receive all ExaBGP prefixes from bgpd with AS_PATH 65001 65003, next hop = bgpd and communities" gob_check all
 gobgp_in gob global rib -a ipv4 2>/dev/null | head -4 >&2 || true
 
 # 3. gobgpd's own routes reach ExaBGP through bgpd
@@ -203,11 +126,7 @@ gob_originate() {
 }
 log "gobgpd originates $N4 IPv4 + $N6 IPv6 prefixes"
 gob_originate
-if ! wait_for 90 "ExaBGP has all gobgpd routes via bgpd" exa_gcheck_quiet all; then
-  exa_gcheck all >&2 || true
-  fail "ExaBGP did not get all gobgpd routes from bgpd with AS_PATH 65001 65002, next hop = bgpd, no MED/LOCAL_PREF, communities kept"
-fi
-exa_gcheck all >&2
+expect_check 90 "ExaBGP has all gobgpd routes via bgpd" "ExaBGP did not get all gobgpd routes from bgpd with AS_PATH 65001 65002, next hop = bgpd, no MED/LOCAL_PREF, communities kept" exa_gcheck all
 # ExaBGP must not get its own routes back (bgpd must not reflect them to
 # their source; ExaBGP would see its own AS in the path).
 own=$(exa_routes "$WORK/exa.exa.recv" "$BGP4" "ipv4 unicast" | awk -F'\t' '$3 ~ /(^| )65003( |$)/' | wc -l)
@@ -234,41 +153,24 @@ for p in "$BGP4" "$BGP6"; do
   }
 done
 log "gobgpd sessions back after $((SECONDS - T0)) s"
-if ! wait_for 90 "gobgpd re-learns all ExaBGP prefixes from bgpd" gob_check_quiet all; then
-  gob_check all >&2 || true
-  fail "after its restart gobgpd did not re-learn all ExaBGP prefixes from bgpd"
-fi
-gob_check all >&2
+expect_check 90 "gobgpd re-learns all ExaBGP prefixes from bgpd" "after its restart gobgpd did not re-learn all ExaBGP prefixes from bgpd" gob_check all
 gob_originate
-if ! wait_for 90 "ExaBGP has all gobgpd routes again" exa_gcheck_quiet all; then
-  exa_gcheck all >&2 || true
-  fail "after gobgpd's restart ExaBGP did not get all its re-added routes from bgpd"
-fi
-exa_gcheck all >&2
+expect_check 90 "ExaBGP has all gobgpd routes again" "after gobgpd's restart ExaBGP did not get all its re-added routes from bgpd" exa_gcheck all
 
 # 4. withdraw half
 log "ExaBGP withdraws the first half of each family"
 exa_file exa "$WORK/withdraw-half.txt"
-if ! wait_for 60 "gobgpd loses the withdrawn half" gob_check_quiet half; then
-  gob_check half >&2 || true
-  fail "after ExaBGP's withdrawals gobgpd's RIB from bgpd is wrong"
-fi
-gob_check half >&2
+expect_check 60 "gobgpd loses the withdrawn half" "after ExaBGP's withdrawals gobgpd's RIB from bgpd is wrong" gob_check half
 
 # 5. stop ExaBGP
 log "stopping ExaBGP"
 stop_pid "$EXA_PID"
-if ! wait_for 60 "ExaBGP routes gone from gobgpd" gob_check_quiet none; then
-  gob_check none >&2 || true
-  fail "ExaBGP's routes are still in gobgpd after ExaBGP stopped (bgpd did not withdraw them)"
-fi
-gob_check none >&2
+expect_check 60 "ExaBGP routes gone from gobgpd" "ExaBGP's routes are still in gobgpd after ExaBGP stopped (bgpd did not withdraw them)" gob_check none
 bgpd_alive
 
 # 6. SIGTERM to bgpd
 log "SIGTERM to bgpd"
-stop_bgpd_term 15
-[ "$BGPD_RC" = 0 ] || fail "bgpd did not exit 0 on SIGTERM within 15 s (status: $BGPD_RC)"
+bgpd_sigterm_exits_0 15
 cease_logged() {
   local s
   for s in $CEASE_SUBCODES; do
