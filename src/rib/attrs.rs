@@ -12,34 +12,48 @@
 //! next hop is kept beside them as a [`NextHop`]. The few values best-path
 //! selection reads are computed once, when the set is built.
 
+use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use bytes::{Bytes, BytesMut};
 
 use super::hash::{FxHashSet, FxHasher};
-use crate::wire::bgp::{AsPath, AttrType, AttrValue, NextHop, Origin, PathAttribute, SegmentType};
+use crate::wire::bgp::attr::required_flags;
+use crate::wire::bgp::{
+    AsPath, AttrFlags, AttrType, AttrValue, Negotiated, NextHop, Origin, PathAttribute, SegmentType,
+};
 
 /// One route's path attributes, with the next hop kept apart.
+///
+/// The attributes are stored encoded (4-octet ASNs, sorted by type code),
+/// one small allocation per set, and decoded on demand; the few values
+/// best-path selection reads are decoded once, when the set is built. A
+/// set whose encoding does not decode back to the same attributes (or
+/// cannot be encoded) keeps the decoded form as well.
 ///
 /// Equality and hashing cover the attributes and the next hop only; the
 /// other fields are derived from them (the hash too: computed once when
 /// the set is built or changed, so interning hashes a set in one step).
 #[derive(Debug, Clone)]
 pub struct PathAttrs {
-    attributes: Box<[PathAttribute]>,
+    encoded: Box<[u8]>,
+    decoded: Option<Box<[PathAttribute]>>,
     next_hop: Option<NextHop>,
     hash: u64,
     local_pref: Option<u32>,
     med: Option<u32>,
-    origin: Option<Origin>,
-    as_path_len: usize,
+    as_path_len: u32,
     first_as: Option<u32>,
+    origin: Option<Origin>,
 }
 
 impl PartialEq for PathAttrs {
     fn eq(&self, other: &Self) -> bool {
         self.hash == other.hash
             && self.next_hop == other.next_hop
-            && self.attributes == other.attributes
+            && self.encoded == other.encoded
+            && self.decoded == other.decoded
     }
 }
 
@@ -59,6 +73,43 @@ fn builder_owned(attribute: &PathAttribute) -> bool {
     )
 }
 
+/// The context the stored encoding uses: 4-octet ASNs.
+fn storage_context() -> &'static Negotiated {
+    static CX: OnceLock<Negotiated> = OnceLock::new();
+    CX.get_or_init(|| Negotiated {
+        four_octet_as: true,
+        ..Negotiated::default()
+    })
+}
+
+/// The encoded attributes one by one: (flags, type code, value).
+fn split(mut bytes: &[u8]) -> impl Iterator<Item = (u8, u8, &[u8])> {
+    std::iter::from_fn(move || {
+        let (&flags, rest) = bytes.split_first()?;
+        let (&type_code, rest) = rest.split_first()?;
+        let (length, rest) = if flags & AttrFlags::EXTENDED_LENGTH != 0 {
+            let (len, rest) = rest.split_at_checked(2)?;
+            (usize::from(u16::from_be_bytes([len[0], len[1]])), rest)
+        } else {
+            let (&len, rest) = rest.split_first()?;
+            (usize::from(len), rest)
+        };
+        let (value, rest) = rest.split_at_checked(length)?;
+        bytes = rest;
+        Some((flags, type_code, value))
+    })
+}
+
+fn decode_one(flags: u8, type_code: u8, value: &[u8]) -> Option<PathAttribute> {
+    PathAttribute::decode(
+        flags,
+        type_code,
+        Bytes::copy_from_slice(value),
+        storage_context(),
+    )
+    .ok()
+}
+
 impl PathAttrs {
     /// A set from `attributes` (NEXT_HOP, MP_REACH and MP_UNREACH are
     /// dropped, the rest sorted by type code, the first of each type kept)
@@ -67,47 +118,68 @@ impl PathAttrs {
         attributes.retain(|a| !builder_owned(a));
         attributes.sort_by_key(PathAttribute::type_code);
         attributes.dedup_by_key(|a| a.type_code());
+        PathAttrs::from_sorted(attributes, next_hop)
+    }
+
+    fn from_sorted(attributes: Vec<PathAttribute>, next_hop: Option<NextHop>) -> PathAttrs {
+        let mut out = BytesMut::new();
+        let encoded = attributes
+            .iter()
+            .try_for_each(|a| a.encode(&mut out, storage_context()))
+            .is_ok();
+        let out = out.freeze();
+        let round_trips = encoded && {
+            // Slices of `out`: no copy per attribute.
+            let mut decoded = split(&out).map(|(f, t, v)| {
+                let start = v.as_ptr() as usize - out.as_ptr() as usize;
+                let value = out.slice(start..start + v.len());
+                PathAttribute::decode(f, t, value, storage_context()).ok()
+            });
+            attributes
+                .iter()
+                .all(|a| decoded.next().is_some_and(|d| d.as_ref() == Some(a)))
+                && decoded.next().is_none()
+        };
         let mut set = PathAttrs {
-            attributes: attributes.into_boxed_slice(),
+            encoded: if encoded { out.to_vec() } else { Vec::new() }.into_boxed_slice(),
+            decoded: None,
             next_hop,
             hash: 0,
             local_pref: None,
             med: None,
-            origin: None,
             as_path_len: 0,
             first_as: None,
+            origin: None,
         };
-        set.derive();
-        set
-    }
-
-    fn derive(&mut self) {
-        let mut hasher = FxHasher::default();
-        self.next_hop.hash(&mut hasher);
-        self.attributes.hash(&mut hasher);
-        self.hash = hasher.finish();
-        self.local_pref = None;
-        self.med = None;
-        self.origin = None;
-        self.as_path_len = 0;
-        self.first_as = None;
-        for attribute in self.attributes.iter() {
+        for attribute in &attributes {
             match &attribute.value {
-                AttrValue::LocalPref(v) => self.local_pref = Some(*v),
-                AttrValue::MultiExitDisc(v) => self.med = Some(*v),
-                AttrValue::Origin(o) => self.origin = Some(*o),
+                AttrValue::LocalPref(v) => set.local_pref = Some(*v),
+                AttrValue::MultiExitDisc(v) => set.med = Some(*v),
+                AttrValue::Origin(o) => set.origin = Some(*o),
                 AttrValue::AsPath(path) => {
-                    self.as_path_len = path.path_len();
-                    self.first_as = first_as(path);
+                    set.as_path_len = u32::try_from(path.path_len()).unwrap_or(u32::MAX);
+                    set.first_as = first_as(path);
                 }
                 _ => {}
             }
         }
+        if !round_trips {
+            set.decoded = Some(attributes.into_boxed_slice());
+        }
+        set.hash = set.content_hash();
+        set
     }
 
     /// The attributes, sorted by type code, without NEXT_HOP and MP_*.
-    pub fn attributes(&self) -> &[PathAttribute] {
-        &self.attributes
+    pub fn attributes(&self) -> Cow<'_, [PathAttribute]> {
+        match &self.decoded {
+            Some(decoded) => Cow::Borrowed(decoded),
+            None => Cow::Owned(
+                split(&self.encoded)
+                    .filter_map(|(f, t, v)| decode_one(f, t, v))
+                    .collect(),
+            ),
+        }
     }
 
     /// The next hop (NEXT_HOP or the MP_REACH_NLRI next hop).
@@ -133,7 +205,7 @@ impl PathAttrs {
     /// AS_PATH length for route selection (a set counts one,
     /// confederation segments zero; 0 without AS_PATH).
     pub fn as_path_len(&self) -> usize {
-        self.as_path_len
+        self.as_path_len as usize
     }
 
     /// The leftmost ASN outside confederation segments: the neighbor AS
@@ -143,64 +215,98 @@ impl PathAttrs {
     }
 
     /// The AS_PATH, if present.
-    pub fn as_path(&self) -> Option<&AsPath> {
-        self.attributes.iter().find_map(|a| match &a.value {
+    pub fn as_path(&self) -> Option<AsPath> {
+        match self.get(AttrType::AsPath)?.value {
             AttrValue::AsPath(path) => Some(path),
             _ => None,
-        })
+        }
     }
 
     /// The first attribute of this type.
-    pub fn get(&self, attr_type: AttrType) -> Option<&PathAttribute> {
+    pub fn get(&self, attr_type: AttrType) -> Option<PathAttribute> {
         let type_code = u8::from(attr_type);
-        self.attributes.iter().find(|a| a.type_code() == type_code)
+        match &self.decoded {
+            Some(decoded) => decoded.iter().find(|a| a.type_code() == type_code).cloned(),
+            None => split(&self.encoded)
+                .find(|(_, t, _)| *t == type_code)
+                .and_then(|(f, t, v)| decode_one(f, t, v)),
+        }
     }
 
     /// Replaces (or adds) the attribute of `value`'s type.
     pub fn set(&mut self, value: AttrValue) {
         let type_code = value.type_code();
-        match self
-            .attributes
-            .binary_search_by_key(&type_code, PathAttribute::type_code)
-        {
+        let mut attributes = self.attributes().into_owned();
+        match attributes.binary_search_by_key(&type_code, PathAttribute::type_code) {
             Ok(i) => {
-                if let Some(slot) = self.attributes.get_mut(i) {
+                if let Some(slot) = attributes.get_mut(i) {
                     *slot = PathAttribute::new(value);
                 }
             }
-            Err(i) => {
-                let mut attributes = std::mem::take(&mut self.attributes).into_vec();
-                attributes.insert(i, PathAttribute::new(value));
-                self.attributes = attributes.into_boxed_slice();
-            }
+            Err(i) => attributes.insert(i, PathAttribute::new(value)),
         }
-        self.derive();
+        *self = PathAttrs::from_sorted(attributes, self.next_hop);
+    }
+
+    /// Edits the attributes in one step (decoded once, encoded once);
+    /// `edit` may add, change and remove attributes (NEXT_HOP and MP_*
+    /// are dropped, duplicates resolved as in [`PathAttrs::new`]).
+    pub fn edit(&mut self, edit: impl FnOnce(&mut Vec<PathAttribute>)) {
+        let mut attributes = self.attributes().into_owned();
+        edit(&mut attributes);
+        *self = PathAttrs::new(attributes, self.next_hop);
     }
 
     /// Removes the attribute of this type, if present.
     pub fn remove(&mut self, attr_type: AttrType) {
         let type_code = u8::from(attr_type);
-        if self.attributes.iter().any(|a| a.type_code() == type_code) {
-            let mut attributes = std::mem::take(&mut self.attributes).into_vec();
+        let present = match &self.decoded {
+            Some(decoded) => decoded.iter().any(|a| a.type_code() == type_code),
+            None => split(&self.encoded).any(|(_, t, _)| t == type_code),
+        };
+        if present {
+            let mut attributes = self.attributes().into_owned();
             attributes.retain(|a| a.type_code() != type_code);
-            self.attributes = attributes.into_boxed_slice();
-            self.derive();
+            *self = PathAttrs::from_sorted(attributes, self.next_hop);
         }
     }
 
     /// Sets the Partial bit on unrecognized optional transitive
     /// attributes, as a speaker passing them on must (RFC 4271 §5).
     pub fn mark_partial(&mut self) {
-        for attribute in self.attributes.iter_mut() {
+        let candidate = |f: u8, t: u8| {
+            required_flags(t).is_none()
+                && f & AttrFlags::OPTIONAL != 0
+                && f & AttrFlags::TRANSITIVE != 0
+                && f & AttrFlags::PARTIAL == 0
+        };
+        if self.decoded.is_none() && !split(&self.encoded).any(|(f, t, _)| candidate(f, t)) {
+            return;
+        }
+        let mut attributes = self.attributes().into_owned();
+        let before = attributes.clone();
+        for attribute in attributes.iter_mut() {
             attribute.mark_partial();
         }
-        self.derive();
+        if attributes != before {
+            *self = PathAttrs::from_sorted(attributes, self.next_hop);
+        }
     }
 
     /// Sets the next hop.
     pub fn set_next_hop(&mut self, next_hop: NextHop) {
         self.next_hop = Some(next_hop);
-        self.derive();
+        self.hash = self.content_hash();
+    }
+
+    fn content_hash(&self) -> u64 {
+        let mut hasher = FxHasher::default();
+        self.next_hop.hash(&mut hasher);
+        self.encoded.hash(&mut hasher);
+        if let Some(decoded) = &self.decoded {
+            decoded.hash(&mut hasher);
+        }
+        hasher.finish()
     }
 }
 

@@ -82,7 +82,7 @@ impl Batch {
         for (family, attrs, prefixes) in self.groups {
             if let Some(next_hop) = attrs.next_hop() {
                 let result = if cx.four_octet_as {
-                    builder::announce(attrs.attributes(), family, next_hop, &prefixes, cx)
+                    builder::announce(&attrs.attributes(), family, next_hop, &prefixes, cx)
                 } else {
                     builder::announce(
                         &two_octet_attributes(&attrs),

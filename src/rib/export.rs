@@ -159,7 +159,9 @@ pub fn export(
     if target.external
         && !target.route_server_client
         && !target.replace_peer_as
-        && attrs.as_path().is_some_and(|p| contains(p, target.peer_as))
+        && attrs
+            .as_path()
+            .is_some_and(|p| contains(&p, target.peer_as))
     {
         return None;
     }
@@ -180,7 +182,7 @@ pub fn export(
         return ipv4_next_hop_for(out, family, target);
     }
     if target.external {
-        let mut path = attrs.as_path().cloned().unwrap_or_default();
+        let mut path = attrs.as_path().unwrap_or_default();
         match target.remove_private_as {
             Some(RemovePrivateAs::All) => remove_private(&mut path),
             Some(RemovePrivateAs::Replace) => replace_asns(&mut path, is_private, target.local_as),
@@ -191,11 +193,17 @@ pub fn export(
             replace_asns(&mut path, |asn| asn == peer_as, target.local_as);
         }
         prepend(&mut path, target.local_as);
-        out.set(AttrValue::AsPath(path));
-        strip_internal(&mut out);
-        if !source.is_local() {
-            out.remove(AttrType::MultiExitDisc);
-        }
+        let keep_med = source.is_local();
+        // One rebuild of the set: the new AS_PATH first (`new` keeps the
+        // first of each type), then the internal attributes and MED out.
+        out.edit(|list| {
+            list.insert(0, PathAttribute::new(AttrValue::AsPath(path)));
+            list.retain(|a| match AttrType::from(a.type_code()) {
+                AttrType::LocalPref | AttrType::OriginatorId | AttrType::ClusterList => false,
+                AttrType::MultiExitDisc => keep_med,
+                _ => true,
+            });
+        });
         out.set_next_hop(target.self_next_hop(family)?);
         return Some(out);
     }
@@ -209,7 +217,7 @@ pub fn export(
             ..
         }) = out.get(AttrType::ClusterList)
         {
-            clusters.extend_from_slice(list);
+            clusters.extend_from_slice(&list);
         }
         out.set(AttrValue::ClusterList(clusters));
     }
@@ -291,7 +299,7 @@ pub fn prepend(path: &mut AsPath, asn: u32) {
 pub fn two_octet_attributes(attrs: &PathAttrs) -> Vec<PathAttribute> {
     let wide = |asn: &u32| *asn > 0xffff;
     let mut out = Vec::with_capacity(attrs.attributes().len() + 2);
-    for attribute in attrs.attributes() {
+    for attribute in attrs.attributes().iter() {
         match &attribute.value {
             AttrValue::As4Path(_) | AttrValue::As4Aggregator(_) => {}
             AttrValue::AsPath(path) if path.segments.iter().flat_map(|s| &s.asns).any(wide) => {

@@ -76,7 +76,7 @@ fn attrs(asns: &[u32], extra: Vec<AttrValue>) -> PathAttrs {
 }
 
 fn path_of(a: &PathAttrs) -> String {
-    a.as_path().map(ToString::to_string).unwrap_or_default()
+    a.as_path().map(|p| p.to_string()).unwrap_or_default()
 }
 
 const V4: Family = Family::IPV4_UNICAST;
@@ -138,11 +138,11 @@ fn reflected_route_gets_originator_id_and_cluster_list() {
     );
     let out = export(&source(2, false, true), &a, V4, &target(3, false)).expect("reflected");
     assert_eq!(
-        out.get(AttrType::OriginatorId).map(|a| &a.value),
+        out.get(AttrType::OriginatorId).map(|a| a.value).as_ref(),
         Some(&AttrValue::OriginatorId(Ipv4Addr::new(10, 0, 0, 2)))
     );
     assert_eq!(
-        out.get(AttrType::ClusterList).map(|a| &a.value),
+        out.get(AttrType::ClusterList).map(|a| a.value).as_ref(),
         Some(&AttrValue::ClusterList(vec![
             Ipv4Addr::new(10, 0, 0, 100),
             Ipv4Addr::new(10, 9, 9, 9)
@@ -156,7 +156,7 @@ fn reflection_keeps_an_existing_originator_id() {
     let a = attrs(&[65010], vec![AttrValue::OriginatorId(originator)]);
     let out = export(&source(2, false, true), &a, V4, &target(3, false)).expect("reflected");
     assert_eq!(
-        out.get(AttrType::OriginatorId).map(|a| &a.value),
+        out.get(AttrType::OriginatorId).map(|a| a.value).as_ref(),
         Some(&AttrValue::OriginatorId(originator))
     );
 }

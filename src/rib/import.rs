@@ -46,7 +46,7 @@ pub fn check_loops(attrs: &PathAttrs, rules: &ImportRules) -> Option<Rejection> 
             return Some(Rejection::AsPathLoop);
         }
     }
-    for attribute in attrs.attributes() {
+    for attribute in attrs.attributes().iter() {
         match &attribute.value {
             AttrValue::OriginatorId(id) if *id == rules.router_id => {
                 return Some(Rejection::OriginatorIdLoop)

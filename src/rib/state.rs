@@ -20,8 +20,8 @@ use super::export::{export, Target};
 use super::hash::FxHashMap;
 use super::import::{self, ImportRules};
 use super::table::{
-    family_index, family_of, AdjRibIn, AdjRibOut, Destination, Installed, LocRib, Path, PostPolicy,
-    PrePolicy, ReceivedRoute, Source, FAMILIES,
+    family_index, family_of, AdjRibIn, AdjRibOut, Announced, Destination, Installed, LocRib, Path,
+    PostPolicy, PrePolicy, ReceivedRoute, Source, FAMILIES,
 };
 use crate::config::{Global, PeerType};
 use crate::wire::bgp::{NextHop, Nlri, Update};
@@ -218,8 +218,8 @@ impl Rib {
         for (_, route) in gone.rib_in.rejected {
             self.store.release(route.attrs);
         }
-        for (_, attrs) in gone.rib_out.routes {
-            self.store.release(attrs);
+        for announced in gone.rib_out.into_entries() {
+            self.store.release(announced.attrs);
         }
         tracing::debug!(%peer, prefixes = touched.len(), "peer down");
         self.decide_and_export(touched)
@@ -227,17 +227,21 @@ impl Rib {
 
     /// ROUTE-REFRESH: `peer`'s Adj-RIB-Out for `family`, sent again.
     pub fn route_refresh(&mut self, peer: PeerId, family: Family) -> Outgoing {
-        let Some(target) = self.peers.get(&peer) else {
+        let Rib { store, peers, .. } = self;
+        let Some(target) = peers.get(&peer) else {
             return Vec::new();
         };
         let cx = &target.info.negotiated;
         let mut batch = Batch::default();
-        for (prefix, attrs) in &target.rib_out.routes {
-            if family_of(prefix) == family {
-                batch.announce(Arc::clone(attrs), outgoing_nlri(*prefix, cx));
+        let mut cache = ExportCache::default();
+        for (prefix, announced) in target.rib_out.iter(family) {
+            let out = exported(store, &mut cache, announced, family, &target.target);
+            if let Some(attrs) = out {
+                batch.announce(attrs, outgoing_nlri(prefix, cx));
             }
         }
-        let messages = batch.encode(cx, &mut self.store);
+        release_cache(store, cache);
+        let messages = batch.encode(cx, store);
         vec![(peer, messages)]
     }
 
@@ -406,8 +410,35 @@ fn release_cache(store: &mut AttrStore, cache: ExportCache) {
     }
 }
 
+/// The attributes `target` gets for the best path `announced` in
+/// `family` (interned, one reference for the caller), computed once per
+/// event and best path.
+fn exported(
+    store: &mut AttrStore,
+    cache: &mut ExportCache,
+    announced: &Announced,
+    family: Family,
+    target: &Target,
+) -> Option<Arc<PathAttrs>> {
+    let key = (
+        Arc::as_ptr(&announced.source) as usize,
+        Arc::as_ptr(&announced.attrs) as usize,
+    );
+    cache
+        .entry(key)
+        .or_insert_with(|| {
+            export(&announced.source, &announced.attrs, family, target).map(|a| store.intern(a))
+        })
+        .clone()
+}
+
 /// Brings `peer`'s Adj-RIB-Out for `prefix` in line with `best`, queueing
 /// the difference in `batch`.
+///
+/// The Adj-RIB-Out keeps the best path each prefix was exported from; a
+/// prefix whose best path is the same one is unchanged. When the best path
+/// changed, the previous one is exported again and nothing is sent if
+/// both give the same outgoing attributes.
 fn advertise(
     store: &mut AttrStore,
     peer: &mut Peer,
@@ -417,41 +448,56 @@ fn advertise(
     batch: &mut Batch,
 ) {
     let family = family_of(&prefix);
-    let cx = &peer.info.negotiated;
+    let Peer {
+        info,
+        target,
+        rib_out,
+        ..
+    } = peer;
+    let cx = &info.negotiated;
     if !cx.families.contains(&family) {
         return;
     }
+    let old = rib_out.get(&prefix);
     let desired = best.and_then(|path| {
-        let key = (
-            Arc::as_ptr(&path.source) as usize,
-            Arc::as_ptr(&path.attrs) as usize,
-        );
-        cache
-            .entry(key)
-            .or_insert_with(|| {
-                export(&path.source, &path.attrs, family, &peer.target).map(|a| store.intern(a))
-            })
-            .clone()
+        if old.is_some_and(|old| {
+            Arc::ptr_eq(&old.source, &path.source) && Arc::ptr_eq(&old.attrs, &path.attrs)
+        }) {
+            return None;
+        }
+        let announced = Announced {
+            source: Arc::clone(&path.source),
+            attrs: Arc::clone(&path.attrs),
+        };
+        Some(exported(store, cache, &announced, family, target).map(|new| (announced, new)))
     });
     match desired {
-        Some(new) => {
-            if peer
-                .rib_out
-                .routes
-                .get(&prefix)
-                .is_some_and(|old| Arc::ptr_eq(old, &new))
-            {
+        // The same best path as announced: nothing to do.
+        None if best.is_some() && old.is_some() => {}
+        Some(Some((announced, new))) => {
+            let unchanged = match old {
+                Some(old) => {
+                    let previous = exported(store, cache, old, family, target);
+                    let same = previous.as_ref().is_some_and(|p| Arc::ptr_eq(p, &new));
+                    if let Some(previous) = previous {
+                        store.release(previous);
+                    }
+                    same
+                }
+                None => false,
+            };
+            if let Some(replaced) = rib_out.insert(prefix, announced) {
+                store.release(replaced.attrs);
+            }
+            if unchanged {
                 store.release(new);
-                return;
+            } else {
+                batch.announce(new, outgoing_nlri(prefix, cx));
             }
-            if let Some(old) = peer.rib_out.routes.insert(prefix, Arc::clone(&new)) {
-                store.release(old);
-            }
-            batch.announce(new, outgoing_nlri(prefix, cx));
         }
-        None => {
-            if let Some(old) = peer.rib_out.routes.remove(&prefix) {
-                store.release(old);
+        _ => {
+            if let Some(replaced) = rib_out.remove(&prefix) {
+                store.release(replaced.attrs);
                 batch.withdraw(outgoing_nlri(prefix, cx));
             }
         }

@@ -629,12 +629,78 @@ impl<'a> PostPolicy<'a> {
     }
 }
 
-/// Adj-RIB-Out of one peer: the attribute set last announced for each
-/// prefix (after the advertisement rules).
+/// What a peer was last sent for one prefix: the Loc-RIB best path it
+/// was exported from. The outgoing attributes are a pure function of
+/// these and the session (see [`super::export::export`]), so they are
+/// computed again when needed rather than kept for every route and peer;
+/// holding the two `Arc`s keeps their addresses from being reused while
+/// the entry lives, so comparing by pointer is exact.
+#[derive(Debug)]
+pub struct Announced {
+    /// The best path's source.
+    pub source: Arc<Source>,
+    /// The best path's (Loc-RIB) attributes, before export.
+    pub attrs: Arc<PathAttrs>,
+}
+
+/// Adj-RIB-Out of one peer: for each announced prefix, the best path it
+/// was exported from (compact prefix keys, fast hasher).
 #[derive(Debug, Default)]
 pub struct AdjRibOut {
-    /// Announced attributes by prefix.
-    pub routes: FxHashMap<IpNet, Arc<PathAttrs>>,
+    v4: FxHashMap<V4Key, Announced>,
+    v6: FxHashMap<V6Key, Announced>,
+}
+
+impl AdjRibOut {
+    /// The entry for `prefix`.
+    pub fn get(&self, prefix: &IpNet) -> Option<&Announced> {
+        match prefix {
+            IpNet::V4(net) => self.v4.get(&V4Key::new(net)),
+            IpNet::V6(net) => self.v6.get(&V6Key::new(net)),
+        }
+    }
+
+    /// Sets the entry for `prefix`, returning the one it replaces.
+    pub fn insert(&mut self, prefix: IpNet, announced: Announced) -> Option<Announced> {
+        match prefix {
+            IpNet::V4(net) => self.v4.insert(V4Key::new(&net), announced),
+            IpNet::V6(net) => self.v6.insert(V6Key::new(&net), announced),
+        }
+    }
+
+    /// Removes the entry for `prefix`.
+    pub fn remove(&mut self, prefix: &IpNet) -> Option<Announced> {
+        match prefix {
+            IpNet::V4(net) => self.v4.remove(&V4Key::new(net)),
+            IpNet::V6(net) => self.v6.remove(&V6Key::new(net)),
+        }
+    }
+
+    /// The entries of `family`.
+    pub fn iter(&self, family: Family) -> Box<dyn Iterator<Item = (IpNet, &Announced)> + '_> {
+        if family == Family::IPV6_UNICAST {
+            Box::new(self.v6.iter().map(|(k, a)| (k.to_net(), a)))
+        } else if family == Family::IPV4_UNICAST {
+            Box::new(self.v4.iter().map(|(k, a)| (k.to_net(), a)))
+        } else {
+            Box::new(std::iter::empty())
+        }
+    }
+
+    /// Number of announced prefixes.
+    pub fn len(&self) -> usize {
+        self.v4.len() + self.v6.len()
+    }
+
+    /// Nothing announced.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every entry, emptying the table.
+    pub fn into_entries(self) -> impl Iterator<Item = Announced> {
+        self.v4.into_values().chain(self.v6.into_values())
+    }
 }
 
 #[cfg(test)]
