@@ -179,6 +179,12 @@ struct Peer {
     io_rx: mpsc::Receiver<Io>,
     exports: Option<mpsc::UnboundedReceiver<Export>>,
     next_id: u64,
+    /// An outgoing attempt still in flight when an incoming connection was
+    /// adopted. The neighbor may already have accepted it: if it completes,
+    /// it becomes the second connection and collision detection (RFC 4271
+    /// §6.8) picks one, the same way on both sides. Dropping it instead
+    /// would close a connection the neighbor may have chosen to keep.
+    overtaken_connect: Option<u64>,
     /// Prefixes held per family, for `prefix-limit`.
     prefixes: HashMap<Family, HashSet<crate::wire::bgp::Nlri>>,
     options: Options,
@@ -211,6 +217,7 @@ impl Peer {
             events,
             families,
             secondary: None,
+            overtaken_connect: None,
             io_tx,
             io_rx,
             exports: None,
@@ -371,24 +378,14 @@ impl Peer {
         let remote = stream.peer_addr().ok();
         match self.primary.fsm.state() {
             State::Connect | State::Active => {
-                self.primary.connecting = None;
+                self.overtaken_connect = self.primary.connecting.take();
                 self.primary.conn = None;
                 if self.attach(false, stream, false) {
                     self.dispatch(false, Event::Connected).await;
                 }
             }
             State::OpenSent | State::OpenConfirm if self.secondary.is_none() => {
-                let mut fsm = self.new_fsm();
-                fsm.handle(now(), Event::Start);
-                self.secondary = Some(Slot {
-                    fsm,
-                    conn: None,
-                    connecting: None,
-                    outbound: false,
-                });
-                if self.attach(true, stream, false) {
-                    self.dispatch(true, Event::Connected).await;
-                }
+                self.second_connection(stream, false).await;
             }
             state => {
                 debug!(
@@ -398,6 +395,22 @@ impl Peer {
                     "connection refused"
                 );
             }
+        }
+    }
+
+    /// Runs `stream` on a second FSM while the first is in OpenSent or
+    /// OpenConfirm, so collision detection can choose between them.
+    async fn second_connection(&mut self, stream: TcpStream, outbound: bool) {
+        let mut fsm = self.new_fsm();
+        fsm.handle(now(), Event::Start);
+        self.secondary = Some(Slot {
+            fsm,
+            conn: None,
+            connecting: None,
+            outbound,
+        });
+        if self.attach(true, stream, outbound) {
+            self.dispatch(true, Event::Connected).await;
         }
     }
 
@@ -426,6 +439,17 @@ impl Peer {
     async fn on_io(&mut self, io: Io) {
         match io {
             Io::Connected { id, result } => {
+                if self.overtaken_connect == Some(id) {
+                    self.overtaken_connect = None;
+                    let open = matches!(
+                        self.primary.fsm.state(),
+                        State::OpenSent | State::OpenConfirm
+                    );
+                    if let (Ok(stream), true, true) = (result, open, self.secondary.is_none()) {
+                        self.second_connection(stream, true).await;
+                    }
+                    return;
+                }
                 if self.primary.connecting != Some(id) {
                     return;
                 }

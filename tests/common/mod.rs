@@ -190,6 +190,10 @@ pub struct Running {
 
 /// Starts a daemon with a 10 ms first connect delay.
 pub fn start(config: config::Config) -> Running {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_max_level(tracing::Level::DEBUG)
+        .try_init();
     let (stop, stopped) = oneshot::channel::<()>();
     let (observer, observed) = mpsc::unbounded_channel();
     let options = Options {
