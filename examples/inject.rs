@@ -336,6 +336,18 @@ fn keepalive_bytes() -> Result<Bytes> {
 
 /// Connects from `local` to `remote` as `asn` and completes the OPEN /
 /// KEEPALIVE exchange within `limit`.
+/// Opens the sending session as `args` configure it.
+async fn establish_sender(args: &Args) -> Result<Session> {
+    establish(
+        args.sender_local,
+        args.connect,
+        args.sender_as,
+        router_id(args.sender_local, Ipv4Addr::new(192, 0, 2, 201)),
+        Duration::from_secs(args.establish_timeout),
+    )
+    .await
+}
+
 async fn establish(
     local: IpAddr,
     remote: SocketAddr,
@@ -719,14 +731,7 @@ fn unix_ns(t: SystemTime) -> u128 {
 
 async fn send_only(args: &Args, stream: Stream) -> Result<bool> {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let sender = establish(
-        args.sender_local,
-        args.connect,
-        args.sender_as,
-        router_id(args.sender_local, Ipv4Addr::new(192, 0, 2, 201)),
-        Duration::from_secs(args.establish_timeout),
-    )
-    .await?;
+    let sender = establish_sender(args).await?;
     let (first_tx, first_rx) = tokio::sync::oneshot::channel();
     let updates = stream.updates;
     let send = tokio::spawn(write_task(
@@ -817,14 +822,7 @@ async fn announce_and_hold(args: &Args, n: u64) -> Result<bool> {
     check_counts(n, ipv6)?;
     let stream = Stream::build(args, n, ipv6)?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let sender = establish(
-        args.sender_local,
-        args.connect,
-        args.sender_as,
-        router_id(args.sender_local, Ipv4Addr::new(192, 0, 2, 201)),
-        Duration::from_secs(args.establish_timeout),
-    )
-    .await?;
+    let sender = establish_sender(args).await?;
     let (first_tx, _first_rx) = tokio::sync::oneshot::channel();
     let updates = stream.updates;
     let mut send = tokio::spawn(write_task(
