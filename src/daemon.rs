@@ -100,7 +100,11 @@ pub async fn run_with(
         .iter()
         .map(|listener| tokio::spawn(accept_loop(listener.clone(), accept_tx.clone())))
         .collect();
-    let (events, rib_task) = rib::spawn(global.clone());
+    let rib::RibHandle {
+        events,
+        requests: _rib_requests,
+        task: rib_task,
+    } = rib::spawn(global.clone());
     let mut daemon = Daemon {
         global,
         events,

@@ -16,6 +16,8 @@
 //!   pure functions;
 //! - [`batch`]: packing changes into UPDATEs;
 //! - [`counters`]: per-peer counters for BMP statistics;
+//! - [`monitor`]: the contract with BMP clients (subscriptions, the
+//!   monitoring stream, statistics);
 //! - [`state`]: [`Rib`], the state and the event handling, runtime-free;
 //! - `task`: the tokio task around it ([`spawn`]).
 //!
@@ -39,6 +41,8 @@ pub mod event;
 pub mod export;
 pub mod hash;
 pub mod import;
+pub mod monitor;
+mod monitoring;
 pub mod state;
 pub mod table;
 mod task;
@@ -50,11 +54,28 @@ pub use state::{Outgoing, Rib};
 /// Capacity of the event channel into the rib task.
 pub const EVENT_QUEUE: usize = 1024;
 
-/// Starts the rib task. It ends when every sender is dropped.
-pub fn spawn(
-    global: Arc<crate::config::Global>,
-) -> (mpsc::Sender<event::PeerEvent>, tokio::task::JoinHandle<()>) {
-    let (tx, rx) = mpsc::channel(EVENT_QUEUE);
-    let handle = tokio::spawn(task::run(global, rx));
-    (tx, handle)
+/// Capacity of the request channel into the rib task.
+pub const REQUEST_QUEUE: usize = 64;
+
+/// The ways into a running rib task.
+#[derive(Debug)]
+pub struct RibHandle {
+    /// Peer tasks' events.
+    pub events: mpsc::Sender<event::PeerEvent>,
+    /// BMP clients' (and later the API's) requests.
+    pub requests: mpsc::Sender<monitor::Request>,
+    /// The task; it ends when every sender of `events` is dropped.
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Starts the rib task.
+pub fn spawn(global: Arc<crate::config::Global>) -> RibHandle {
+    let (events, events_rx) = mpsc::channel(EVENT_QUEUE);
+    let (requests, requests_rx) = mpsc::channel(REQUEST_QUEUE);
+    let task = tokio::spawn(task::run(global, events_rx, requests_rx));
+    RibHandle {
+        events,
+        requests,
+        task,
+    }
 }

@@ -310,6 +310,20 @@ impl Rib {
         &self.loc
     }
 
+    /// Every established session with its counters and Adj-RIB-Out.
+    pub(crate) fn sessions(
+        &self,
+    ) -> impl Iterator<Item = (&Arc<SessionInfo>, &PeerCounters, &AdjRibOut)> {
+        self.peers
+            .values()
+            .map(|p| (&p.info, &p.counters, &p.rib_out))
+    }
+
+    /// The speaker's settings.
+    pub fn global(&self) -> &Global {
+        &self.global
+    }
+
     /// Number of distinct attribute sets held.
     pub fn attribute_sets(&self) -> usize {
         self.store.len()

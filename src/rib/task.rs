@@ -11,14 +11,33 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::event::{Export, PeerEvent, PeerId};
+use super::monitor::Request;
 use super::state::{Outgoing, Rib};
 use crate::config::Global;
 
 /// Runs until every sender of `events` is dropped.
-pub async fn run(global: Arc<Global>, mut events: mpsc::Receiver<PeerEvent>) {
+pub async fn run(
+    global: Arc<Global>,
+    mut events: mpsc::Receiver<PeerEvent>,
+    mut requests: mpsc::Receiver<Request>,
+) {
     let mut rib = Rib::new(global);
     let mut exports: HashMap<PeerId, mpsc::UnboundedSender<Export>> = HashMap::new();
-    while let Some(event) = events.recv().await {
+    let mut requests_open = true;
+    loop {
+        let event = tokio::select! {
+            event = events.recv() => match event {
+                Some(event) => event,
+                None => break,
+            },
+            request = requests.recv(), if requests_open => {
+                match request {
+                    Some(request) => rib.request(request),
+                    None => requests_open = false,
+                }
+                continue;
+            }
+        };
         let outgoing = match event {
             PeerEvent::Up { info, exports: tx } => {
                 tracing::info!(peer = %info.peer, "peer up");

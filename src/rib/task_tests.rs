@@ -165,7 +165,8 @@ fn spawn() -> (
     tokio::task::JoinHandle<()>,
 ) {
     let config = config();
-    let (events, task) = crate::rib::spawn(Arc::new(config.global.clone()));
+    let crate::rib::RibHandle { events, task, .. } =
+        crate::rib::spawn(Arc::new(config.global.clone()));
     (config, events, task)
 }
 
