@@ -474,10 +474,16 @@ impl Peer {
                 received_at,
             } => {
                 if let Some(second) = self.which(id) {
-                    let actions = match self.slot_mut(second) {
-                        Some(slot) => slot.fsm.handle(now(), Event::Message(bytes)),
+                    let (established, actions) = match self.slot_mut(second) {
+                        Some(slot) => (
+                            slot.fsm.state() == State::Established,
+                            slot.fsm.handle(now(), Event::Message(bytes.clone())),
+                        ),
                         None => return,
                     };
+                    if established {
+                        self.mirror(&bytes, &actions).await;
+                    }
                     self.apply_at(second, actions, received_at).await;
                     self.resolve_collision().await;
                 }
@@ -496,6 +502,24 @@ impl Peer {
                 }
             }
         }
+    }
+
+    /// Hands the rib a message received on the established session that
+    /// does not reach it as an UPDATE, for BMP Route Mirroring: every
+    /// other message type, and an UPDATE that failed to decode (errored).
+    async fn mirror(&self, bytes: &bytes::Bytes, actions: &[Action]) {
+        const UPDATE: u8 = 2;
+        let is_update = bytes.get(18) == Some(&UPDATE);
+        let delivered = actions.iter().any(|a| matches!(a, Action::Update { .. }));
+        if is_update && delivered {
+            return;
+        }
+        let event = PeerEvent::Received {
+            peer: self.address,
+            message: bytes.clone(),
+            errored: is_update,
+        };
+        let _ = self.events.send(event).await;
     }
 
     /// Which slot owns connection `id` (`true`: the second).

@@ -94,6 +94,17 @@ pub enum PeerEvent {
         /// When it was read from the socket.
         received_at: SystemTime,
     },
+    /// A message received on an established session that is not a
+    /// decoded UPDATE (KEEPALIVE, NOTIFICATION, ROUTE-REFRESH, or an UPDATE
+    /// that failed to decode), for BMP Route Mirroring.
+    Received {
+        /// From whom.
+        peer: PeerId,
+        /// The whole message as received.
+        message: Bytes,
+        /// The message could not be used (RFC 7854 §4.7 Errored PDU).
+        errored: bool,
+    },
     /// The neighbor sent ROUTE-REFRESH for a family: re-send Adj-RIB-Out.
     RouteRefresh {
         /// From whom.

@@ -16,7 +16,8 @@
 //! The channel is unbounded but its content is counted in bytes
 //! ([`Queue`]): the rib charges every message it sends and the client
 //! credits what it has written. The rib encodes the next dump chunk only
-//! while the queue is under half its limit; a live message that would take
+//! while the queue is under half its limit (so a dump paces itself to the
+//! collector and never overflows); a live message that would take
 //! the queue past its limit ends the subscription instead (the rib drops
 //! its sender and marks the queue overflowed), so a stuck collector costs
 //! at most the limit and never slows BGP. The client then closes that
@@ -141,6 +142,12 @@ impl Queue {
             return false;
         }
         true
+    }
+
+    /// Adds `n` bytes without checking the limit: for dump chunks, which
+    /// are only produced while the queue [`has room`](Self::has_room).
+    pub fn add(&self, n: usize) {
+        self.bytes.fetch_add(n, Ordering::Relaxed);
     }
 
     /// The client wrote (or dropped) `n` bytes.

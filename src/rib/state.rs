@@ -19,6 +19,8 @@ use super::event::{PeerId, SessionInfo};
 use super::export::{export, Target};
 use super::hash::FxHashMap;
 use super::import::{self, ImportRules};
+use super::monitor::View;
+use super::monitoring::{loc_rib_context, receive_context, Monitors};
 use super::table::{
     family_index, family_of, AdjRibIn, AdjRibOut, Announced, Destination, Installed, LocRib, Path,
     PostPolicy, PrePolicy, ReceivedRoute, Source, FAMILIES,
@@ -51,6 +53,7 @@ pub struct Rib {
     loc: LocRib,
     peers: FxHashMap<PeerId, Peer>,
     seq: u64,
+    monitors: Monitors,
 }
 
 impl Rib {
@@ -62,6 +65,7 @@ impl Rib {
             loc: LocRib::new(),
             peers: FxHashMap::default(),
             seq: 0,
+            monitors: Monitors::default(),
         }
     }
 
@@ -124,6 +128,7 @@ impl Rib {
         );
         let id = peer.info.peer;
         tracing::debug!(peer = %id, messages = messages.len(), "initial table");
+        self.monitors.peer_up(&peer.info);
         self.peers.insert(id, peer);
         outgoing.push((id, messages));
         outgoing
@@ -198,7 +203,40 @@ impl Rib {
                 }
             }
         }
+        if self.monitors.wants(View::AdjRibInPost) {
+            self.monitor_post_policy(peer, update);
+        }
         self.decide_and_export(touched)
+    }
+
+    /// Post-policy Adj-RIB-In Route Monitoring for the routes `update`
+    /// touched: each as it now stands after import.
+    fn monitor_post_policy(&mut self, peer: PeerId, update: &Update) {
+        let Some(from) = self.peers.get(&peer) else {
+            return;
+        };
+        let cx = receive_context(&from.info.negotiated);
+        let view = PostPolicy::new(&self.loc, &from.source);
+        let mut batch = Batch::default();
+        let announced = announced_groups(update);
+        let keys = update
+            .withdrawals()
+            .map(|(_, nlri)| nlri)
+            .chain(announced.iter().flat_map(|g| g.2.iter()));
+        for nlri in keys {
+            if family_index(family_of(&nlri.prefix)).is_none() {
+                continue;
+            }
+            match view.get(&(nlri.prefix, nlri.path_id.unwrap_or(0))) {
+                Some(path) => batch.announce(Arc::clone(&path.attrs), *nlri),
+                None => batch.withdraw(*nlri),
+            }
+        }
+        let messages = batch.encode(&cx, &mut self.store);
+        let info = Arc::clone(&from.info);
+        let now = std::time::SystemTime::now();
+        self.monitors
+            .route(Some(&info), View::AdjRibInPost, messages, now);
     }
 
     /// The session went down: its routes are withdrawn from everyone.
@@ -262,12 +300,28 @@ impl Rib {
             return outgoing;
         }
         let Rib {
-            store, loc, peers, ..
+            store,
+            loc,
+            peers,
+            monitors,
+            ..
         } = self;
         let bests: Vec<(IpNet, Option<&Path>)> = changed
             .iter()
             .map(|prefix| (*prefix, loc.get(prefix).and_then(Destination::best)))
             .collect();
+        if monitors.wants(View::LocRib) {
+            let mut batch = Batch::default();
+            for (prefix, best) in &bests {
+                match best {
+                    Some(path) => batch.announce(Arc::clone(&path.attrs), Nlri::new(*prefix)),
+                    None => batch.withdraw(Nlri::new(*prefix)),
+                }
+            }
+            let messages = batch.encode(&loc_rib_context(), store);
+            let now = std::time::SystemTime::now();
+            monitors.route(None, View::LocRib, messages, now);
+        }
         for (id, peer) in peers.iter_mut() {
             let mut batch = Batch::default();
             let mut cache = ExportCache::default();
@@ -322,6 +376,45 @@ impl Rib {
     /// The speaker's settings.
     pub fn global(&self) -> &Global {
         &self.global
+    }
+
+    /// The session of an established peer.
+    pub fn session(&self, peer: PeerId) -> Option<&Arc<SessionInfo>> {
+        self.peers.get(&peer).map(|p| &p.info)
+    }
+
+    /// The monitoring subscriptions.
+    pub fn monitors(&self) -> &Monitors {
+        &self.monitors
+    }
+
+    /// The monitoring subscriptions, to publish to.
+    pub fn monitors_mut(&mut self) -> &mut Monitors {
+        &mut self.monitors
+    }
+
+    pub(crate) fn store_and_monitors(&mut self) -> (&mut AttrStore, &mut Monitors) {
+        (&mut self.store, &mut self.monitors)
+    }
+
+    /// What `peer`'s Adj-RIB-Out announces, as sent: the outgoing NLRI and
+    /// attributes (one store reference each, for a [`Batch`]).
+    pub(crate) fn exported_routes(&mut self, peer: PeerId) -> Option<Vec<(Nlri, Arc<PathAttrs>)>> {
+        let Rib { store, peers, .. } = self;
+        let target = peers.get(&peer)?;
+        let cx = &target.info.negotiated;
+        let mut routes = Vec::with_capacity(target.rib_out.len());
+        let mut cache = ExportCache::default();
+        for family in FAMILIES {
+            for (prefix, announced) in target.rib_out.iter(family) {
+                if let Some(attrs) = exported(store, &mut cache, announced, family, &target.target)
+                {
+                    routes.push((outgoing_nlri(prefix, cx), attrs));
+                }
+            }
+        }
+        release_cache(store, cache);
+        Some(routes)
     }
 
     /// Number of distinct attribute sets held.

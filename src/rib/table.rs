@@ -692,6 +692,15 @@ impl AdjRibOut {
         self.v4.len() + self.v6.len()
     }
 
+    /// Number of announced prefixes of `family`.
+    pub fn len_of(&self, family: Family) -> usize {
+        match family_index(family) {
+            Some(0) => self.v4.len(),
+            Some(1) => self.v6.len(),
+            _ => 0,
+        }
+    }
+
     /// Nothing announced.
     pub fn is_empty(&self) -> bool {
         self.len() == 0

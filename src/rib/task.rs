@@ -1,19 +1,33 @@
 //! The rib task: owns a [`Rib`] and turns [`PeerEvent`]s into
-//! [`Export`]s.
+//! [`Export`]s, and [`Request`]s into monitoring streams and answers.
 //!
 //! One event at a time, in arrival order; each event gives each affected
 //! peer one [`Export::Messages`]. A peer whose export channel is closed is
-//! gone: it is forgotten as if it went down.
+//! gone: it is forgotten as if it went down. Between events, and when
+//! idle, pending BMP dumps are encoded a chunk at a time.
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc;
 
-use super::event::{Export, PeerEvent, PeerId};
-use super::monitor::Request;
+use super::event::{Export, PeerEvent, PeerId, SessionInfo};
+use super::monitor::{Request, View};
+use super::monitoring::DUMP_CHUNK;
 use super::state::{Outgoing, Rib};
 use crate::config::Global;
+
+/// How often an idle task looks at dumps waiting for queue room.
+const DUMP_POLL: Duration = Duration::from_millis(2);
+
+struct Task {
+    rib: Rib,
+    exports: HashMap<PeerId, mpsc::UnboundedSender<Export>>,
+    /// Sessions forgotten because their export channel closed, kept until
+    /// their `Down` (with the reason) arrives, for BMP Peer Down.
+    departed: HashMap<PeerId, Arc<SessionInfo>>,
+}
 
 /// Runs until every sender of `events` is dropped.
 pub async fn run(
@@ -21,67 +35,132 @@ pub async fn run(
     mut events: mpsc::Receiver<PeerEvent>,
     mut requests: mpsc::Receiver<Request>,
 ) {
-    let mut rib = Rib::new(global);
-    let mut exports: HashMap<PeerId, mpsc::UnboundedSender<Export>> = HashMap::new();
+    let mut task = Task {
+        rib: Rib::new(global),
+        exports: HashMap::new(),
+        departed: HashMap::new(),
+    };
     let mut requests_open = true;
     loop {
-        let event = tokio::select! {
+        let dumping = task.rib.monitors().dumping();
+        tokio::select! {
             event = events.recv() => match event {
-                Some(event) => event,
+                Some(event) => task.event(event),
                 None => break,
             },
-            request = requests.recv(), if requests_open => {
-                match request {
-                    Some(request) => rib.request(request),
-                    None => requests_open = false,
-                }
-                continue;
-            }
-        };
-        let outgoing = match event {
-            PeerEvent::Up { info, exports: tx } => {
-                tracing::info!(peer = %info.peer, "peer up");
-                exports.insert(info.peer, tx);
-                rib.peer_up(info)
-            }
-            PeerEvent::Update { peer, update, .. } => rib.update(peer, &update),
-            PeerEvent::RouteRefresh { peer, family } => rib.route_refresh(peer, family),
-            PeerEvent::Down { peer, reason } => {
-                tracing::info!(%peer, ?reason, "peer down");
-                exports.remove(&peer);
-                rib.peer_down(peer)
-            }
-        };
-        deliver(&mut rib, &mut exports, outgoing);
+            request = requests.recv(), if requests_open => match request {
+                Some(request) => task.rib.request(request),
+                None => requests_open = false,
+            },
+            () = tokio::time::sleep(DUMP_POLL), if dumping => task.rib.prune_subscribers(),
+        }
+        if task.rib.monitors().dumping() {
+            task.rib.dump_step(DUMP_CHUNK);
+        }
     }
     tracing::debug!("rib task: every sender dropped");
 }
 
-/// Sends each peer its messages; a closed channel takes the peer down,
-/// whose withdrawals are delivered in turn.
-fn deliver(
-    rib: &mut Rib,
-    exports: &mut HashMap<PeerId, mpsc::UnboundedSender<Export>>,
-    mut outgoing: Outgoing,
-) {
-    while !outgoing.is_empty() {
-        let mut gone = Vec::new();
-        for (peer, messages) in outgoing {
-            if messages.is_empty() {
-                continue;
+impl Task {
+    fn event(&mut self, event: PeerEvent) {
+        let rib = &mut self.rib;
+        let outgoing = match event {
+            PeerEvent::Up { info, exports: tx } => {
+                tracing::info!(peer = %info.peer, "peer up");
+                self.exports.insert(info.peer, tx);
+                self.departed.remove(&info.peer);
+                rib.peer_up(info)
             }
-            let delivered = exports
-                .get(&peer)
-                .is_some_and(|tx| tx.send(Export::Messages(messages)).is_ok());
-            if !delivered {
-                gone.push(peer);
+            PeerEvent::Update {
+                peer,
+                update,
+                raw,
+                received_at,
+            } => {
+                let monitored =
+                    rib.monitors().wants(View::AdjRibInPre) || rib.monitors().mirroring();
+                if let Some(info) = rib.session(peer).cloned().filter(|_| monitored) {
+                    let monitors = rib.monitors_mut();
+                    let errored = update.treat_as_withdraw().is_some();
+                    monitors.mirror(&info, raw.clone(), errored);
+                    monitors.route(Some(&info), View::AdjRibInPre, vec![raw], received_at);
+                }
+                rib.update(peer, &update)
+            }
+            PeerEvent::Received {
+                peer,
+                message,
+                errored,
+            } => {
+                if let Some(info) = rib.session(peer).cloned() {
+                    rib.monitors_mut().mirror(&info, message, errored);
+                }
+                Vec::new()
+            }
+            PeerEvent::RouteRefresh { peer, family } => rib.route_refresh(peer, family),
+            PeerEvent::Down { peer, reason } => {
+                tracing::info!(%peer, ?reason, "peer down");
+                self.exports.remove(&peer);
+                let info = rib
+                    .session(peer)
+                    .cloned()
+                    .or_else(|| self.departed.remove(&peer));
+                if let Some(info) = info {
+                    rib.monitors_mut().peer_down(&info, reason);
+                }
+                rib.peer_down(peer)
+            }
+        };
+        self.deliver(outgoing);
+    }
+
+    /// Sends each peer its messages (and BMP Adj-RIB-Out monitoring the
+    /// same bytes); a closed channel takes the peer down, whose
+    /// withdrawals are delivered in turn.
+    fn deliver(&mut self, mut outgoing: Outgoing) {
+        while !outgoing.is_empty() {
+            let mut gone = Vec::new();
+            for (peer, messages) in outgoing {
+                if messages.is_empty() {
+                    continue;
+                }
+                self.monitor_sent(peer, &messages);
+                let delivered = self
+                    .exports
+                    .get(&peer)
+                    .is_some_and(|tx| tx.send(Export::Messages(messages)).is_ok());
+                if !delivered {
+                    gone.push(peer);
+                }
+            }
+            outgoing = Vec::new();
+            for peer in gone {
+                tracing::debug!(%peer, "export channel closed: forgetting the peer");
+                self.exports.remove(&peer);
+                if let Some(info) = self.rib.session(peer).cloned() {
+                    self.departed.insert(peer, info);
+                }
+                outgoing.extend(self.rib.peer_down(peer));
             }
         }
-        outgoing = Vec::new();
-        for peer in gone {
-            tracing::debug!(%peer, "export channel closed: forgetting the peer");
-            exports.remove(&peer);
-            outgoing.extend(rib.peer_down(peer));
+    }
+
+    /// Adj-RIB-Out Route Monitoring (RFC 8671): the messages as sent. With
+    /// no export policy the pre- and post-policy views are the same.
+    fn monitor_sent(&mut self, peer: PeerId, messages: &[bytes::Bytes]) {
+        let monitors = self.rib.monitors();
+        let views = [View::AdjRibOutPre, View::AdjRibOutPost];
+        if !views.iter().any(|v| monitors.wants(*v)) {
+            return;
+        }
+        let Some(info) = self.rib.session(peer).cloned() else {
+            return;
+        };
+        let now = SystemTime::now();
+        for view in views {
+            self.rib
+                .monitors_mut()
+                .route(Some(&info), view, messages.to_vec(), now);
         }
     }
 }

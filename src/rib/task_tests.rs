@@ -457,3 +457,6 @@ fn two_octet_peer_receives_as_trans_and_as4_path() {
         ])))
     );
 }
+
+#[path = "monitoring_tests.rs"]
+mod monitoring;
