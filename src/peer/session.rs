@@ -75,6 +75,11 @@ impl Peer {
     /// Updates the per-family prefix sets; the family and limit exceeded,
     /// if any.
     fn count_prefixes(&mut self, update: &Update) -> Option<(Family, u32)> {
+        // Only families with a limit are tracked: a full table costs a set
+        // of a million prefixes otherwise.
+        if self.families.iter().all(|f| f.prefix_limit.is_none()) {
+            return None;
+        }
         let withdraw_all = update.treat_as_withdraw().is_some();
         for (family, nlri) in update.withdrawals() {
             if let Some(set) = self.prefixes.get_mut(&family) {
@@ -83,21 +88,22 @@ impl Peer {
         }
         let mut exceeded = None;
         for (family, nlri) in update.announced() {
+            let limit = self
+                .families
+                .iter()
+                .find(|f| f.name.family() == family)
+                .and_then(|f| f.prefix_limit);
+            let Some(limit) = limit else {
+                continue;
+            };
             let set = self.prefixes.entry(family).or_default();
             if withdraw_all {
                 set.remove(nlri);
                 continue;
             }
             set.insert(*nlri);
-            let limit = self
-                .families
-                .iter()
-                .find(|f| f.name.family() == family)
-                .and_then(|f| f.prefix_limit);
-            if let Some(limit) = limit {
-                if set.len() > limit.max_prefixes as usize && exceeded.is_none() {
-                    exceeded = Some((family, limit.max_prefixes));
-                }
+            if set.len() > limit.max_prefixes as usize && exceeded.is_none() {
+                exceeded = Some((family, limit.max_prefixes));
             }
         }
         exceeded

@@ -83,6 +83,12 @@ fn storage_context() -> &'static Negotiated {
 }
 
 /// The encoded attributes one by one: (flags, type code, value).
+const AS_PATH: u8 = 2;
+const MULTI_EXIT_DISC: u8 = 4;
+const LOCAL_PREF: u8 = 5;
+const ORIGINATOR_ID: u8 = 9;
+const CLUSTER_LIST: u8 = 10;
+
 fn split(mut bytes: &[u8]) -> impl Iterator<Item = (u8, u8, &[u8])> {
     std::iter::from_fn(move || {
         let (&flags, rest) = bytes.split_first()?;
@@ -135,9 +141,16 @@ impl PathAttrs {
                 let value = out.slice(start..start + v.len());
                 PathAttribute::decode(f, t, value, storage_context()).ok()
             });
+            // The encoder adds Extended Length to a long value: a set that
+            // differs only by that bit still round-trips.
+            let same = |a: &PathAttribute, d: &PathAttribute| {
+                a.value == d.value
+                    && (a.flags.0 | AttrFlags::EXTENDED_LENGTH)
+                        == (d.flags.0 | AttrFlags::EXTENDED_LENGTH)
+            };
             attributes
                 .iter()
-                .all(|a| decoded.next().is_some_and(|d| d.as_ref() == Some(a)))
+                .all(|a| decoded.next().is_some_and(|d| d.is_some_and(|d| same(a, &d))))
                 && decoded.next().is_none()
         };
         let mut set = PathAttrs {
@@ -293,6 +306,167 @@ impl PathAttrs {
         }
     }
 
+    /// The path attributes as a 4-octet-AS session gets them for `family`,
+    /// encoded, NEXT_HOP included for an IPv4 route with an IPv4 next hop
+    /// (the builder adds MP_REACH_NLRI otherwise): the stored encoding, no
+    /// decoding. `None` when the set keeps a decoded form.
+    pub fn wire_attributes(&self, family: crate::wire::Family) -> Option<Vec<u8>> {
+        if self.decoded.is_some() {
+            return None;
+        }
+        let next_hop = match self.next_hop {
+            Some(NextHop::V4(addr)) if family == crate::wire::Family::IPV4_UNICAST => Some(addr),
+            _ => None,
+        };
+        let Some(addr) = next_hop else {
+            return Some(self.encoded.to_vec());
+        };
+        const NEXT_HOP: u8 = 3;
+        let mut out = Vec::with_capacity(self.encoded.len() + 7);
+        let mut pending = true;
+        let mut rest: &[u8] = &self.encoded;
+        for (_, type_code, value) in split(&self.encoded) {
+            let header = if rest.first().is_some_and(|f| f & AttrFlags::EXTENDED_LENGTH != 0) {
+                4
+            } else {
+                3
+            };
+            let (attribute, tail) = rest.split_at(header + value.len());
+            if pending && type_code > NEXT_HOP {
+                out.extend_from_slice(&[AttrFlags::TRANSITIVE, NEXT_HOP, 4]);
+                out.extend_from_slice(&addr.octets());
+                pending = false;
+            }
+            out.extend_from_slice(attribute);
+            rest = tail;
+        }
+        if pending {
+            out.extend_from_slice(&[AttrFlags::TRANSITIVE, NEXT_HOP, 4]);
+            out.extend_from_slice(&addr.octets());
+        }
+        Some(out)
+    }
+
+    /// The AS_PATH holds `asn` in any segment (read from the encoding
+    /// without decoding the path).
+    pub fn as_path_contains(&self, asn: u32) -> bool {
+        if self.decoded.is_some() {
+            return self
+                .as_path()
+                .is_some_and(|p| p.segments.iter().any(|s| s.asns.contains(&asn)));
+        }
+        let Some((_, _, mut value)) = split(&self.encoded).find(|(_, t, _)| *t == AS_PATH) else {
+            return false;
+        };
+        let wanted = asn.to_be_bytes();
+        while let [_, count, rest @ ..] = value {
+            let len = usize::from(*count) * 4;
+            let Some((asns, next)) = rest.split_at_checked(len) else {
+                return false;
+            };
+            if asns.chunks_exact(4).any(|a| a == wanted) {
+                return true;
+            }
+            value = next;
+        }
+        false
+    }
+
+    /// What an eBGP peer gets (RFC 4271 §5.1.2, §5.1.4, §5.1.5): `local_as`
+    /// prepended to AS_PATH, LOCAL_PREF, ORIGINATOR_ID and CLUSTER_LIST
+    /// removed, MED kept only when `keep_med`, the Partial bit set on
+    /// unrecognized optional transitive attributes; the next hop unchanged.
+    ///
+    /// Done on the encoding in one pass. `None` when the set keeps a
+    /// decoded form (its encoding does not round-trip): the caller edits
+    /// the decoded attributes instead.
+    pub fn ebgp_export(&self, local_as: u32, keep_med: bool) -> Option<PathAttrs> {
+        if self.decoded.is_some() {
+            return None;
+        }
+        let mut out = Vec::with_capacity(self.encoded.len() + 8);
+        let mut as_path_len = 0;
+        let mut wrote_path = false;
+        let push = |out: &mut Vec<u8>, flags: u8, type_code: u8, value: &[u8]| {
+            let flags = if value.len() > 255 {
+                flags | AttrFlags::EXTENDED_LENGTH
+            } else {
+                flags
+            };
+            out.push(flags);
+            out.push(type_code);
+            if flags & AttrFlags::EXTENDED_LENGTH != 0 {
+                out.extend_from_slice(&(value.len() as u16).to_be_bytes());
+            } else {
+                out.push(value.len() as u8);
+            }
+            out.extend_from_slice(value);
+        };
+        let mut path = Vec::new();
+        let prepended = |old: &[u8], path: &mut Vec<u8>| {
+            path.clear();
+            match old {
+                [2, count, rest @ ..] if *count < 255 => {
+                    path.extend_from_slice(&[2, count + 1]);
+                    path.extend_from_slice(&local_as.to_be_bytes());
+                    path.extend_from_slice(rest);
+                }
+                _ => {
+                    path.extend_from_slice(&[2, 1]);
+                    path.extend_from_slice(&local_as.to_be_bytes());
+                    path.extend_from_slice(old);
+                }
+            }
+        };
+        for (flags, type_code, value) in split(&self.encoded) {
+            if type_code > AS_PATH && !wrote_path {
+                prepended(&[], &mut path);
+                push(&mut out, AttrFlags::TRANSITIVE, AS_PATH, &path);
+                as_path_len = 1;
+                wrote_path = true;
+            }
+            match type_code {
+                AS_PATH => {
+                    prepended(value, &mut path);
+                    push(&mut out, AttrFlags::TRANSITIVE, AS_PATH, &path);
+                    as_path_len = self.as_path_len + 1;
+                    wrote_path = true;
+                }
+                LOCAL_PREF | ORIGINATOR_ID | CLUSTER_LIST => {}
+                MULTI_EXIT_DISC if !keep_med => {}
+                _ => {
+                    let unrecognized = required_flags(type_code).is_none()
+                        && flags & AttrFlags::OPTIONAL != 0
+                        && flags & AttrFlags::TRANSITIVE != 0;
+                    let flags = if unrecognized {
+                        flags | AttrFlags::PARTIAL
+                    } else {
+                        flags
+                    };
+                    push(&mut out, flags, type_code, value);
+                }
+            }
+        }
+        if !wrote_path {
+            prepended(&[], &mut path);
+            push(&mut out, AttrFlags::TRANSITIVE, AS_PATH, &path);
+            as_path_len = 1;
+        }
+        let mut set = PathAttrs {
+            encoded: out.into_boxed_slice(),
+            decoded: None,
+            next_hop: self.next_hop,
+            hash: 0,
+            local_pref: None,
+            med: if keep_med { self.med } else { None },
+            as_path_len,
+            first_as: Some(local_as),
+            origin: self.origin,
+        };
+        set.hash = set.content_hash();
+        Some(set)
+    }
+
     /// Sets the next hop.
     pub fn set_next_hop(&mut self, next_hop: NextHop) {
         self.next_hop = Some(next_hop);
@@ -427,5 +601,51 @@ mod tests {
         let attrs = PathAttrs::new(vec![PathAttribute::new(AttrValue::AsPath(path))], None);
         assert_eq!(attrs.first_as(), Some(65002));
         assert_eq!(attrs.as_path_len(), 2);
+    }
+
+    /// Encoding from the stored bytes gives the messages encoding the
+    /// decoded attributes gives, for IPv4 and IPv6 routes and next hops.
+    #[test]
+    fn wire_attributes_encode_like_the_decoded_attributes() {
+        use crate::wire::bgp::{builder, AsPath, Community, Nlri};
+        use crate::wire::Family;
+        let v4 = NextHop::V4(Ipv4Addr::new(192, 0, 2, 1));
+        let v6 = NextHop::V6 {
+            global: "2001:db8::1".parse().expect("address"),
+            link_local: None,
+        };
+        let attributes = vec![
+            PathAttribute::new(AttrValue::Origin(Origin::Igp)),
+            PathAttribute::new(AttrValue::AsPath(AsPath::from_sequence(vec![65001, 65002]))),
+            PathAttribute::new(AttrValue::MultiExitDisc(5)),
+            PathAttribute::new(AttrValue::Communities(vec![Community(1)])),
+        ];
+        let cx = Negotiated {
+            four_octet_as: true,
+            families: [Family::IPV4_UNICAST, Family::IPV6_UNICAST].into(),
+            ..Negotiated::default()
+        };
+        let cases = [
+            (Family::IPV4_UNICAST, v4, "10.0.0.0/8"),
+            (Family::IPV4_UNICAST, v6, "10.0.0.0/8"),
+            (Family::IPV6_UNICAST, v6, "2001:db8::/32"),
+        ];
+        for only_origin in [false, true] {
+            let list = if only_origin {
+                attributes[..1].to_vec()
+            } else {
+                attributes.clone()
+            };
+            for (family, next_hop, prefix) in cases {
+                let set = PathAttrs::new(list.clone(), Some(next_hop));
+                let nlri = [Nlri::new(prefix.parse().expect("prefix"))];
+                let wire = set.wire_attributes(family).expect("stored encoded");
+                let fast = builder::announce_encoded(&wire, family, &next_hop, &nlri, &cx)
+                    .expect("encodes");
+                let slow = builder::announce(&set.attributes(), family, &next_hop, &nlri, &cx)
+                    .expect("encodes");
+                assert_eq!(fast, slow, "{family} via {next_hop:?}");
+            }
+        }
     }
 }

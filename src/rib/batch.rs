@@ -81,7 +81,13 @@ impl Batch {
         }
         for (family, attrs, prefixes) in self.groups {
             if let Some(next_hop) = attrs.next_hop() {
-                let result = if cx.four_octet_as {
+                let wire = cx
+                    .four_octet_as
+                    .then(|| attrs.wire_attributes(family))
+                    .flatten();
+                let result = if let Some(wire) = wire {
+                    builder::announce_encoded(&wire, family, next_hop, &prefixes, cx)
+                } else if cx.four_octet_as {
                     builder::announce(&attrs.attributes(), family, next_hop, &prefixes, cx)
                 } else {
                     builder::announce(

@@ -159,9 +159,7 @@ pub fn export(
     if target.external
         && !target.route_server_client
         && !target.replace_peer_as
-        && attrs
-            .as_path()
-            .is_some_and(|p| contains(&p, target.peer_as))
+        && attrs.as_path_contains(target.peer_as)
     {
         return None;
     }
@@ -169,6 +167,25 @@ pub fn export(
     let reflect = internal_source && !target.external;
     if reflect && !source.route_reflector_client && !target.route_reflector_client {
         return None;
+    }
+    if target.external && !target.route_server_client {
+        let keep_med = source.is_local();
+        let fast = target.remove_private_as.is_none() && !target.replace_peer_as;
+        let edited = if fast {
+            attrs.ebgp_export(target.local_as, keep_med)
+        } else {
+            None
+        };
+        let mut out = match edited {
+            Some(out) => out,
+            None => {
+                let mut out = attrs.clone();
+                out.mark_partial();
+                ebgp_edit(out, attrs, target, keep_med)
+            }
+        };
+        out.set_next_hop(target.self_next_hop(family)?);
+        return Some(out);
     }
     let mut out = attrs.clone();
     out.mark_partial();
@@ -180,32 +197,6 @@ pub fn export(
             out.set_next_hop(target.self_next_hop(family)?);
         }
         return ipv4_next_hop_for(out, family, target);
-    }
-    if target.external {
-        let mut path = attrs.as_path().unwrap_or_default();
-        match target.remove_private_as {
-            Some(RemovePrivateAs::All) => remove_private(&mut path),
-            Some(RemovePrivateAs::Replace) => replace_asns(&mut path, is_private, target.local_as),
-            None => {}
-        }
-        if target.replace_peer_as {
-            let peer_as = target.peer_as;
-            replace_asns(&mut path, |asn| asn == peer_as, target.local_as);
-        }
-        prepend(&mut path, target.local_as);
-        let keep_med = source.is_local();
-        // One rebuild of the set: the new AS_PATH first (`new` keeps the
-        // first of each type), then the internal attributes and MED out.
-        out.edit(|list| {
-            list.insert(0, PathAttribute::new(AttrValue::AsPath(path)));
-            list.retain(|a| match AttrType::from(a.type_code()) {
-                AttrType::LocalPref | AttrType::OriginatorId | AttrType::ClusterList => false,
-                AttrType::MultiExitDisc => keep_med,
-                _ => true,
-            });
-        });
-        out.set_next_hop(target.self_next_hop(family)?);
-        return Some(out);
     }
     if reflect {
         if out.get(AttrType::OriginatorId).is_none() {
@@ -228,6 +219,39 @@ pub fn export(
         out.set_next_hop(target.self_next_hop(family)?);
     }
     ipv4_next_hop_for(out, family, target)
+}
+
+/// The eBGP rules of [`PathAttrs::ebgp_export`] on the decoded
+/// attributes, with `remove-private-as` and `replace-peer-as`: `out` is
+/// `attrs` with the Partial bits set.
+pub(crate) fn ebgp_edit(
+    mut out: PathAttrs,
+    attrs: &PathAttrs,
+    target: &Target,
+    keep_med: bool,
+) -> PathAttrs {
+    let mut path = attrs.as_path().unwrap_or_default();
+    match target.remove_private_as {
+        Some(RemovePrivateAs::All) => remove_private(&mut path),
+        Some(RemovePrivateAs::Replace) => replace_asns(&mut path, is_private, target.local_as),
+        None => {}
+    }
+    if target.replace_peer_as {
+        let peer_as = target.peer_as;
+        replace_asns(&mut path, |asn| asn == peer_as, target.local_as);
+    }
+    prepend(&mut path, target.local_as);
+    // One rebuild of the set: the new AS_PATH first (`new` keeps the
+    // first of each type), then the internal attributes and MED out.
+    out.edit(|list| {
+        list.insert(0, PathAttribute::new(AttrValue::AsPath(path)));
+        list.retain(|a| match AttrType::from(a.type_code()) {
+            AttrType::LocalPref | AttrType::OriginatorId | AttrType::ClusterList => false,
+            AttrType::MultiExitDisc => keep_med,
+            _ => true,
+        });
+    });
+    out
 }
 
 /// An IPv4 route keeping an IPv6 next hop reaches only a target with

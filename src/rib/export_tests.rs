@@ -492,3 +492,80 @@ fn ipv4_route_with_ipv6_next_hop_gets_our_ipv4_next_hop_towards_other_peers() {
         None
     );
 }
+
+/// The one-pass eBGP edit on the encoding gives exactly the set the
+/// decoded edit gives, for every shape of AS_PATH and attribute mix.
+#[test]
+fn ebgp_export_on_the_encoding_equals_the_decoded_edit() {
+    use crate::wire::bgp::{AttrFlags, Community, Segment, SegmentType};
+    use bytes::Bytes;
+    let set = |segments: Vec<Segment>| {
+        AttrValue::AsPath(AsPath {
+            segments: segments.clone(),
+        })
+    };
+    let seq = |asns: Vec<u32>| Segment {
+        kind: SegmentType::Sequence,
+        asns,
+    };
+    let as_set = |asns: Vec<u32>| Segment {
+        kind: SegmentType::Set,
+        asns,
+    };
+    let unknown = AttrValue::Unknown {
+        type_code: 99,
+        value: Bytes::from_static(&[1, 2, 3]),
+    };
+    let unknown_attr = PathAttribute {
+        flags: AttrFlags(AttrFlags::OPTIONAL | AttrFlags::TRANSITIVE),
+        value: unknown,
+    };
+    let long = |value| PathAttribute {
+        flags: AttrFlags(AttrFlags::TRANSITIVE | AttrFlags::EXTENDED_LENGTH),
+        value,
+    };
+    let cases: Vec<Vec<PathAttribute>> = vec![
+        vec![PathAttribute::new(AttrValue::Origin(Origin::Igp))],
+        vec![
+            PathAttribute::new(AttrValue::Origin(Origin::Egp)),
+            PathAttribute::new(set(vec![seq(vec![65002, 65003])])),
+            PathAttribute::new(AttrValue::MultiExitDisc(7)),
+            PathAttribute::new(AttrValue::LocalPref(200)),
+        ],
+        vec![PathAttribute::new(set(vec![as_set(vec![1, 2]), seq(vec![3])]))],
+        // Long paths carry the Extended Length bit (as received).
+        vec![long(set(vec![seq((1..=255).collect())]))],
+        vec![long(set(vec![seq((1..=100).collect())]))],
+        vec![
+            PathAttribute::new(set(vec![seq(vec![65002])])),
+            PathAttribute::new(AttrValue::OriginatorId(Ipv4Addr::new(1, 2, 3, 4))),
+            PathAttribute::new(AttrValue::ClusterList(vec![Ipv4Addr::new(5, 6, 7, 8)])),
+            PathAttribute::new(AttrValue::Communities(vec![Community(0xfde8_0001)])),
+            unknown_attr,
+        ],
+    ];
+    for attributes in cases {
+        let attrs = PathAttrs::new(attributes.clone(), Some(received_next_hop()));
+        for keep_med in [false, true] {
+            let fast = attrs
+                .ebgp_export(65001, keep_med)
+                .unwrap_or_else(|| panic!("no fast path for {attributes:?}"));
+            let mut slow = attrs.clone();
+            slow.mark_partial();
+            let t = target(9, true);
+            let slow = ebgp_edit(slow, &attrs, &t, keep_med);
+            assert_eq!(fast, slow, "{attributes:?} keep_med={keep_med}");
+            assert_eq!(fast.as_path_len(), slow.as_path_len());
+            assert_eq!(fast.first_as(), slow.first_as());
+            assert_eq!(fast.med(), slow.med());
+            assert_eq!(fast.origin(), slow.origin());
+            assert_eq!(fast.local_pref(), slow.local_pref());
+        }
+        for asn in [65002, 3, 255, 4_000_000] {
+            let decoded = attrs
+                .as_path()
+                .is_some_and(|p| p.segments.iter().any(|s| s.asns.contains(&asn)));
+            assert_eq!(attrs.as_path_contains(asn), decoded);
+        }
+    }
+}
