@@ -25,6 +25,7 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
+use crate::bmp;
 use crate::config::{Config, Global, Neighbor, PeerAddress};
 use crate::peer::{self, sockopt, Control, PeerHandle};
 use crate::rib;
@@ -73,6 +74,8 @@ pub struct Options {
     /// Notified once the listeners are bound and every neighbor is started
     /// (systemd readiness, `--sdnotify`).
     pub ready: Option<Arc<tokio::sync::Notify>>,
+    /// BMP client timing (connect timeout, reconnect backoff).
+    pub bmp: bmp::Options,
 }
 
 /// Runs the daemon until `shutdown` completes; then sends Cease 6/2 to
@@ -102,9 +105,14 @@ pub async fn run_with(
         .collect();
     let rib::RibHandle {
         events,
-        requests: _rib_requests,
+        requests,
         task: rib_task,
     } = rib::spawn(global.clone());
+    let local = bmp::Local {
+        asn: global.asn,
+        router_id: global.router_id,
+    };
+    let mut stations = bmp::spawn_with(&config.bmp_servers, local, requests, options.bmp.clone());
     let mut daemon = Daemon {
         global,
         events,
@@ -126,7 +134,10 @@ pub async fn run_with(
         tokio::select! {
             () = &mut shutdown => break,
             Some(stream) = accept_rx.recv() => daemon.on_accept(stream).await,
-            Some(config) = reloads.recv() => daemon.reload(config).await,
+            Some(config) = reloads.recv() => {
+                stations.reload(&config.bmp_servers).await;
+                daemon.reload(config).await;
+            }
         }
     }
     info!("stopping bgpd server");
@@ -140,6 +151,8 @@ pub async fn run_with(
         daemon.remove(address, notification.clone(), None).await;
     }
     drop(daemon);
+    // After the peers, so the stations can get their Peer Down messages.
+    stations.shutdown().await;
     for task in accepting {
         task.abort();
         let _ = task.await;

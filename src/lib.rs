@@ -17,12 +17,16 @@
 //! - [`daemon`]: wiring: the rib, listeners, peer tasks, reload and
 //!   shutdown ([`daemon::run`]).
 //! - [`log`]: gobgpd-style JSON log lines.
+//! - [`bmp`]: the BMP client: one task per `[[bmp-servers]]` station,
+//!   streaming the rib's monitoring feed ([`bmp::encode`] holds the pure
+//!   conversions).
 //! - [`collector`]: the `bmpd` collector: accepts BMP speakers and renders
 //!   each message as one JSON object.
 //!
 //! The binaries are thin `main`s over this library: `bgpd` (the daemon) and
 //! `bmpd` (the collector), in `src/main.rs` and `src/bin/`.
 
+pub mod bmp;
 pub mod collector;
 pub mod config;
 pub mod daemon;

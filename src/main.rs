@@ -264,8 +264,7 @@ fn init_logging(args: &Args) {
 }
 
 /// Sections this build reads and checks but does not act on yet: policies
-/// (every route is accepted and exported as if no policy were set) and BMP
-/// collectors.
+/// (every route is accepted and exported as if no policy were set).
 fn not_acted_on_yet(config: &config::Config) -> Vec<&'static str> {
     let global = &config.global.apply_policy;
     let mut keys = Vec::new();
@@ -278,9 +277,6 @@ fn not_acted_on_yet(config: &config::Config) -> Vec<&'static str> {
         || global.default_export != config::DefaultPolicy::Accept
     {
         keys.push("global.apply-policy");
-    }
-    if !config.bmp_servers.is_empty() {
-        keys.push("bmp-servers");
     }
     keys
 }

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use bgpd::config::{
     self, AddPaths, AfiSafiName, DefaultPolicy, MatchSetOptions, PeerAddress, PeerType,
-    RouteDisposition, RouteMonitoringPolicy,
+    RouteDisposition,
 };
+use bgpd::rib::monitor::{View, Views};
 
 fn example_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/example.toml")
@@ -95,7 +96,12 @@ fn example_toml_parses_with_the_documented_values() {
     assert_eq!(first.actions.route_disposition, RouteDisposition::Reject);
 
     let bmp = &c.bmp_servers[0];
-    assert_eq!(bmp.route_monitoring_policy, RouteMonitoringPolicy::All);
+    assert_eq!(
+        bmp.route_monitoring_policy,
+        Views::of(&[View::AdjRibInPre, View::AdjRibInPost, View::LocRib])
+    );
+    assert_eq!(bmp.queue_limit, config::DEFAULT_BMP_QUEUE_LIMIT);
+    assert_eq!(bmp.source_address, None);
     assert_eq!(bmp.statistics_timeout, Some(Duration::from_secs(15)));
     assert_eq!(bmp.port, 11019);
 }

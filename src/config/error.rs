@@ -88,6 +88,10 @@ pub enum Problem {
     StatisticsTimeoutTooSmall(u16),
     /// A BMP server without an address.
     EmptyBmpAddress,
+    /// A `route-monitoring-policy` list holds an unknown view name.
+    UnknownMonitoringView(String),
+    /// `queue-limit` below the minimum.
+    BmpQueueLimitTooSmall(u64),
     /// An `afi-safi-name` outside gobgpd's list.
     UnknownAfiSafi(String),
     /// A hold time of 1 or 2 seconds, or one beyond 65535 (RFC 4271 §4.2).
@@ -163,6 +167,12 @@ impl fmt::Display for Problem {
             ),
             StatisticsTimeoutTooSmall(v) => write!(f, "too small statistics-timeout value: {v}"),
             EmptyBmpAddress => f.write_str("bmp server address is required"),
+            UnknownMonitoringView(v) => write!(f, "unknown route monitoring view: {v:?}"),
+            BmpQueueLimitTooSmall(v) => write!(
+                f,
+                "queue-limit must be at least {} bytes: {v}",
+                super::bmp::MIN_BMP_QUEUE_LIMIT
+            ),
             UnknownAfiSafi(v) => write!(f, "{v} isn't a valid route family name"),
             InvalidHoldTime(v) => write!(f, "hold-time must be 0 or between 3 and 65535 seconds: {v}"),
             InvalidTimer(v) => write!(f, "timer must be a non-negative number of seconds: {v}"),

@@ -39,7 +39,8 @@ macro_rules! loose_int {
 }
 
 loose_int!(u8 => "an unsigned 8-bit integer", u16 => "an unsigned 16-bit integer",
-    u32 => "an unsigned 32-bit integer", i32 => "a signed 32-bit integer");
+    u32 => "an unsigned 32-bit integer", u64 => "an unsigned 64-bit integer",
+    i32 => "a signed 32-bit integer");
 
 struct IntVisitor<T>(PhantomData<T>);
 

@@ -45,7 +45,7 @@ mod validate;
 mod tests;
 
 pub use afi_safi::{AddPaths, AfiSafi, AfiSafiName, PrefixLimit};
-pub use bmp::{BmpServer, RouteMonitoringPolicy, DEFAULT_BMP_PORT};
+pub use bmp::{BmpServer, DEFAULT_BMP_PORT, DEFAULT_BMP_QUEUE_LIMIT, MIN_BMP_QUEUE_LIMIT};
 pub use error::{ConfigError, ErrorKind, Problem, UnknownKeys};
 pub use global::{
     Confederation, Global, GracefulRestart, RouteSelection, BGP_PORT, DEFAULT_DEFERRAL_TIME,

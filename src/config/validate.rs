@@ -9,7 +9,7 @@ use ipnet::IpNet;
 use serde::Deserialize;
 use toml::{Table, Value};
 
-use super::bmp::bmp_server;
+use super::bmp::{bmp_server, BmpServer};
 use super::error::{ErrorKind, Invalid, Problem};
 use super::file::RawConfig;
 use super::global::global;
@@ -175,12 +175,24 @@ pub(crate) fn validate(raw: &RawConfig, table: &Table) -> Result<Config, ErrorKi
         });
     }
 
-    let bmp_servers = raw
-        .bmp_servers
-        .iter()
-        .enumerate()
-        .map(|(i, server)| bmp_server(server, &format!("bmp-servers[{i}]"), &mut notes))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut bmp_servers: Vec<BmpServer> = Vec::new();
+    for (i, server) in raw.bmp_servers.iter().enumerate() {
+        let key = format!("bmp-servers[{i}]");
+        let server = bmp_server(server, &key, &mut notes)?;
+        // gobgpd refuses a second entry for the same station at AddBmp and
+        // goes on with the first; so do we, with a warning at load.
+        if bmp_servers
+            .iter()
+            .any(|s| (s.address.as_str(), s.port) == (server.address.as_str(), server.port))
+        {
+            notes.warn(format!(
+                "{key}: {}:{} is already configured; entry ignored",
+                server.address, server.port
+            ));
+            continue;
+        }
+        bmp_servers.push(server);
+    }
 
     Ok(Config {
         global,

@@ -202,6 +202,7 @@ pub fn start(config: config::Config) -> Running {
             observer: Some(observer),
         },
         ready: None,
+        ..Options::default()
     };
     let (reload, reload_rx) = mpsc::channel(1);
     let task = tokio::spawn(async move {

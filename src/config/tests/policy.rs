@@ -1,6 +1,7 @@
 //! Policy, defined-set and BMP rules.
 
 use super::*;
+use crate::rib::monitor::{View, Views};
 
 #[test]
 fn unknown_enum_strings_are_kept_as_default_with_a_warning() {
@@ -98,13 +99,122 @@ fn set_med_and_next_hop_are_checked() {
 }
 
 #[test]
-fn bmp_server_defaults_and_obsolete_both() {
+fn bmp_server_defaults_and_both_means_pre_and_post_policy() {
     let c = ok(&with_global(
         "[[bmp-servers]]\n[bmp-servers.config]\naddress = \"bmp.example.net\"\nroute-monitoring-policy = \"both\"\n",
     ));
     let b = &c.bmp_servers[0];
     assert_eq!((b.address.as_str(), b.port), ("bmp.example.net", 11019));
-    assert_eq!(b.route_monitoring_policy, RouteMonitoringPolicy::Obsolete);
+    assert_eq!(
+        b.route_monitoring_policy,
+        Views::of(&[View::AdjRibInPre, View::AdjRibInPost])
+    );
     assert_eq!(b.statistics_timeout, None);
-    assert!(c.warnings[0].contains("obsolete"));
+    assert_eq!(b.queue_limit, crate::config::DEFAULT_BMP_QUEUE_LIMIT);
+    assert!(c.warnings[0].contains("obsolete"), "{:?}", c.warnings);
+}
+
+fn bmp(extra: &str) -> String {
+    with_global(&format!(
+        "[[bmp-servers]]\n[bmp-servers.config]\naddress = \"192.0.2.9\"\n{extra}"
+    ))
+}
+
+#[test]
+fn bmp_route_monitoring_policy_names_select_views() {
+    use View::*;
+    let cases: [(&str, &[View]); 8] = [
+        ("", &[AdjRibInPre]),
+        ("route-monitoring-policy = \"pre-policy\"", &[AdjRibInPre]),
+        ("route-monitoring-policy = \"post-policy\"", &[AdjRibInPost]),
+        ("route-monitoring-policy = \"local-rib\"", &[LocRib]),
+        (
+            "route-monitoring-policy = \"all\"",
+            &[AdjRibInPre, AdjRibInPost, LocRib],
+        ),
+        (
+            "route-monitoring-policy = \"adj-rib-out-pre-policy\"",
+            &[AdjRibOutPre],
+        ),
+        (
+            "route-monitoring-policy = \"adj-rib-out-post-policy\"",
+            &[AdjRibOutPost],
+        ),
+        ("route-monitoring-policy = \"bogus\"", &[AdjRibInPre]),
+    ];
+    for (line, views) in cases {
+        let c = ok(&bmp(line));
+        assert_eq!(
+            c.bmp_servers[0].route_monitoring_policy,
+            Views::of(views),
+            "{line}"
+        );
+    }
+    assert!(ok(&bmp("route-monitoring-policy = \"bogus\"")).warnings[0].contains("bogus"));
+}
+
+#[test]
+fn bmp_route_monitoring_policy_list_is_the_union_and_may_be_empty() {
+    use View::*;
+    let c = ok(&bmp(
+        "route-monitoring-policy = [\"pre-policy\", \"local-rib\", \"adj-rib-out-post-policy\"]",
+    ));
+    assert_eq!(
+        c.bmp_servers[0].route_monitoring_policy,
+        Views::of(&[AdjRibInPre, LocRib, AdjRibOutPost])
+    );
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let c = ok(&bmp("route-monitoring-policy = []"));
+    assert_eq!(c.bmp_servers[0].route_monitoring_policy, Views::NONE);
+    let (key, p) = problem(&bmp("route-monitoring-policy = [\"pre-policy\", \"nope\"]"));
+    assert_eq!(key, "bmp-servers[0].config.route-monitoring-policy");
+    assert_eq!(p, Problem::UnknownMonitoringView("nope".to_owned()));
+}
+
+#[test]
+fn bmp_queue_limit_and_source_address_are_checked() {
+    let c = ok(&bmp(
+        "queue-limit = 1048576\nsource-address = \"2001:db8::1\"",
+    ));
+    let b = &c.bmp_servers[0];
+    assert_eq!(b.queue_limit, 1 << 20);
+    assert_eq!(
+        b.source_address,
+        Some("2001:db8::1".parse().expect("literal"))
+    );
+    let (key, p) = problem(&bmp("queue-limit = 100"));
+    assert_eq!(key, "bmp-servers[0].config.queue-limit");
+    assert_eq!(p, Problem::BmpQueueLimitTooSmall(100));
+    let (key, p) = problem(&bmp("source-address = \"bmp.example.net\""));
+    assert_eq!(key, "bmp-servers[0].config.source-address");
+    assert_eq!(p, Problem::InvalidAddress("bmp.example.net".to_owned()));
+}
+
+#[test]
+fn bmp_statistics_timeout_is_0_or_15_and_up() {
+    assert_eq!(
+        ok(&bmp("statistics-timeout = 0")).bmp_servers[0].statistics_timeout,
+        None
+    );
+    let c = ok(&bmp("statistics-timeout = 15"));
+    assert_eq!(
+        c.bmp_servers[0].statistics_timeout,
+        Some(std::time::Duration::from_secs(15))
+    );
+    let (_, p) = problem(&bmp("statistics-timeout = 14"));
+    assert_eq!(p, Problem::StatisticsTimeoutTooSmall(14));
+}
+
+#[test]
+fn duplicate_bmp_server_is_ignored_with_a_warning() {
+    let c = ok(&with_global(
+        "[[bmp-servers]]\n[bmp-servers.config]\naddress = \"192.0.2.9\"\n\
+         [[bmp-servers]]\n[bmp-servers.config]\naddress = \"192.0.2.9\"\nport = 11019\n",
+    ));
+    assert_eq!(c.bmp_servers.len(), 1);
+    assert!(
+        c.warnings[0].contains("already configured"),
+        "{:?}",
+        c.warnings
+    );
 }
