@@ -148,10 +148,11 @@ impl PathAttrs {
                     && (a.flags.0 | AttrFlags::EXTENDED_LENGTH)
                         == (d.flags.0 | AttrFlags::EXTENDED_LENGTH)
             };
-            attributes
-                .iter()
-                .all(|a| decoded.next().is_some_and(|d| d.is_some_and(|d| same(a, &d))))
-                && decoded.next().is_none()
+            attributes.iter().all(|a| {
+                decoded
+                    .next()
+                    .is_some_and(|d| d.is_some_and(|d| same(a, &d)))
+            }) && decoded.next().is_none()
         };
         let mut set = PathAttrs {
             encoded: if encoded { out.to_vec() } else { Vec::new() }.into_boxed_slice(),
@@ -326,7 +327,10 @@ impl PathAttrs {
         let mut pending = true;
         let mut rest: &[u8] = &self.encoded;
         for (_, type_code, value) in split(&self.encoded) {
-            let header = if rest.first().is_some_and(|f| f & AttrFlags::EXTENDED_LENGTH != 0) {
+            let header = if rest
+                .first()
+                .is_some_and(|f| f & AttrFlags::EXTENDED_LENGTH != 0)
+            {
                 4
             } else {
                 3

@@ -532,7 +532,10 @@ fn ebgp_export_on_the_encoding_equals_the_decoded_edit() {
             PathAttribute::new(AttrValue::MultiExitDisc(7)),
             PathAttribute::new(AttrValue::LocalPref(200)),
         ],
-        vec![PathAttribute::new(set(vec![as_set(vec![1, 2]), seq(vec![3])]))],
+        vec![PathAttribute::new(set(vec![
+            as_set(vec![1, 2]),
+            seq(vec![3]),
+        ]))],
         // Long paths carry the Extended Length bit (as received).
         vec![long(set(vec![seq((1..=255).collect())]))],
         vec![long(set(vec![seq((1..=100).collect())]))],

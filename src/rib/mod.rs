@@ -26,7 +26,8 @@
 //! - No import/export policy yet: post-policy Adj-RIB-In is a view of
 //!   Loc-RIB (see [`table`]).
 //! - Only IPv4 and IPv6 unicast; other families are ignored.
-//! - ADD-PATH send advertises the best path only, with path id 1.
+//! - ADD-PATH send numbers paths by rank (see `state::multipath`), where
+//!   gobgpd keeps one id per path.
 //! - No next-hop tracking, LLGR or graceful-restart stale handling.
 
 use std::sync::Arc;

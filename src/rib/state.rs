@@ -42,6 +42,9 @@ struct Peer {
     rib_in: AdjRibIn,
     rib_out: AdjRibOut,
     counters: PeerCounters,
+    /// Paths per prefix to send, per family (1 unless ADD-PATH send is
+    /// negotiated with `send-max` above one).
+    send_max: [usize; 2],
 }
 
 /// All routing state: interned attributes, Adj-RIB-In/Out per peer and
@@ -98,14 +101,44 @@ impl Rib {
             rib_in: AdjRibIn::default(),
             rib_out: AdjRibOut::default(),
             counters: PeerCounters::default(),
+            send_max: [1; 2],
         };
+        for (slot, family) in peer.send_max.iter_mut().zip(FAMILIES) {
+            if peer.info.negotiated.add_path_send.contains(&family) {
+                let configured = peer
+                    .info
+                    .neighbor
+                    .families
+                    .iter()
+                    .find(|f| f.name.family() == family)
+                    .map_or(0, |f| f.add_paths.send_max);
+                *slot = usize::from(configured).max(1);
+            }
+        }
+        let options = self.global.route_selection;
         let mut batch = Batch::default();
         let mut cache = ExportCache::default();
         for family in FAMILIES {
             if !peer.info.negotiated.families.contains(&family) {
                 continue;
             }
+            let max = family_index(family)
+                .and_then(|i| peer.send_max.get(i).copied())
+                .unwrap_or(1);
             for (prefix, destination) in self.loc.destinations(family) {
+                if max > 1 {
+                    multipath::advertise_paths(
+                        &mut self.store,
+                        &mut peer,
+                        prefix,
+                        Some(destination),
+                        &options,
+                        max,
+                        &mut cache,
+                        &mut batch,
+                    );
+                    continue;
+                }
                 let best = destination.best();
                 advertise(
                     &mut self.store,
@@ -278,6 +311,14 @@ impl Rib {
                 batch.announce(attrs, outgoing_nlri(prefix, cx));
             }
         }
+        for (prefix, extra) in target.rib_out.extras(family) {
+            for (rank, announced) in extra.iter().enumerate() {
+                let out = exported(store, &mut cache, announced, family, &target.target);
+                if let Some(attrs) = out {
+                    batch.announce(attrs, Nlri::with_path_id(prefix, rank as u32 + 2));
+                }
+            }
+        }
         release_cache(store, cache);
         let messages = batch.encode(cx, store);
         vec![(peer, messages)]
@@ -289,14 +330,20 @@ impl Rib {
         touched.dedup();
         let options = self.global.route_selection;
         let mut changed = Vec::new();
-        for prefix in touched {
+        for prefix in &touched {
             let select = |d: &mut Destination| d.reason = best::select(&mut d.paths, &options);
-            if self.loc.decide(&prefix, select) {
-                changed.push(prefix);
+            if self.loc.decide(prefix, select) {
+                changed.push(*prefix);
             }
         }
         let mut outgoing = Vec::new();
-        if changed.is_empty() {
+        // ADD-PATH peers care about every touched prefix, not only those
+        // whose best path changed.
+        let multipath = self
+            .peers
+            .values()
+            .any(|p| p.send_max.iter().any(|m| *m > 1));
+        if changed.is_empty() && !multipath {
             return outgoing;
         }
         let Rib {
@@ -325,8 +372,30 @@ impl Rib {
         for (id, peer) in peers.iter_mut() {
             let mut batch = Batch::default();
             let mut cache = ExportCache::default();
-            for (prefix, best) in &bests {
-                advertise(store, peer, *prefix, *best, &mut cache, &mut batch);
+            if peer.send_max.iter().any(|m| *m > 1) {
+                for prefix in &touched {
+                    let max = multipath::send_max(peer, prefix);
+                    let destination = loc.get(prefix);
+                    if max > 1 {
+                        multipath::advertise_paths(
+                            store,
+                            peer,
+                            *prefix,
+                            destination,
+                            &options,
+                            max,
+                            &mut cache,
+                            &mut batch,
+                        );
+                    } else if changed.binary_search(prefix).is_ok() {
+                        let best = destination.and_then(Destination::best);
+                        advertise(store, peer, *prefix, best, &mut cache, &mut batch);
+                    }
+                }
+            } else {
+                for (prefix, best) in &bests {
+                    advertise(store, peer, *prefix, *best, &mut cache, &mut batch);
+                }
             }
             release_cache(store, cache);
             if !batch.is_empty() {
@@ -410,6 +479,14 @@ impl Rib {
                 if let Some(attrs) = exported(store, &mut cache, announced, family, &target.target)
                 {
                     routes.push((outgoing_nlri(prefix, cx), attrs));
+                }
+            }
+            for (prefix, extra) in target.rib_out.extras(family) {
+                for (rank, announced) in extra.iter().enumerate() {
+                    let out = exported(store, &mut cache, announced, family, &target.target);
+                    if let Some(attrs) = out {
+                        routes.push((Nlri::with_path_id(prefix, rank as u32 + 2), attrs));
+                    }
                 }
             }
         }
@@ -507,6 +584,9 @@ fn install(
         }
     }
 }
+
+#[path = "multipath.rs"]
+mod multipath;
 
 /// Per event and peer: outgoing attribute sets by (source, attributes).
 type ExportCache = FxHashMap<(usize, usize), Option<Arc<PathAttrs>>>;

@@ -649,6 +649,9 @@ pub struct Announced {
 pub struct AdjRibOut {
     v4: FxHashMap<V4Key, Announced>,
     v6: FxHashMap<V6Key, Announced>,
+    /// With ADD-PATH send-max above one: the second and later paths of
+    /// each prefix, in rank order (path ids 2, 3, ...).
+    extra: FxHashMap<IpNet, Vec<Announced>>,
 }
 
 impl AdjRibOut {
@@ -708,7 +711,33 @@ impl AdjRibOut {
 
     /// Every entry, emptying the table.
     pub fn into_entries(self) -> impl Iterator<Item = Announced> {
-        self.v4.into_values().chain(self.v6.into_values())
+        let extra = self.extra.into_values().flatten();
+        self.v4
+            .into_values()
+            .chain(self.v6.into_values())
+            .chain(extra)
+    }
+
+    /// The second and later paths announced for `prefix` (ADD-PATH).
+    pub fn extra(&self, prefix: &IpNet) -> &[Announced] {
+        self.extra.get(prefix).map_or(&[], Vec::as_slice)
+    }
+
+    /// Sets the second and later paths of `prefix`, returning the old ones.
+    pub fn set_extra(&mut self, prefix: IpNet, paths: Vec<Announced>) -> Vec<Announced> {
+        if paths.is_empty() {
+            self.extra.remove(&prefix).unwrap_or_default()
+        } else {
+            self.extra.insert(prefix, paths).unwrap_or_default()
+        }
+    }
+
+    /// Every prefix of `family` with second and later paths, and those.
+    pub fn extras(&self, family: Family) -> impl Iterator<Item = (IpNet, &[Announced])> {
+        self.extra
+            .iter()
+            .filter(move |(p, _)| family_of(p) == family)
+            .map(|(p, paths)| (*p, paths.as_slice()))
     }
 }
 

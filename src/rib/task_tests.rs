@@ -460,3 +460,6 @@ fn two_octet_peer_receives_as_trans_and_as4_path() {
 
 #[path = "monitoring_tests.rs"]
 mod monitoring;
+
+#[path = "multipath_tests.rs"]
+mod multipath;
