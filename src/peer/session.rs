@@ -55,11 +55,15 @@ impl Peer {
                     update,
                     raw,
                     received_at,
+                    sets: Vec::new(),
                 })
                 .await;
             Box::pin(self.dispatch(second, Event::Stop(notification))).await;
             return false;
         }
+        // The attribute sets are built here, beside the decoding, so the
+        // rib task only interns them.
+        let sets = crate::rib::import::prepare(&mut update);
         let _ = self
             .events
             .send(PeerEvent::Update {
@@ -67,6 +71,7 @@ impl Peer {
                 update,
                 raw,
                 received_at,
+                sets,
             })
             .await;
         true

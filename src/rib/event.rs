@@ -17,6 +17,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+use super::attrs::PathAttrs;
 use crate::config::Neighbor;
 use crate::wire::bgp;
 use crate::wire::Family;
@@ -93,6 +94,10 @@ pub enum PeerEvent {
         raw: Bytes,
         /// When it was read from the socket.
         received_at: SystemTime,
+        /// The attribute sets of its announced routes, built by the peer
+        /// task ([`super::import::prepare`]) so the rib task only interns
+        /// them; empty to let the rib build them.
+        sets: Vec<PathAttrs>,
     },
     /// A message received on an established session that is not a
     /// decoded UPDATE (KEEPALIVE, NOTIFICATION, ROUTE-REFRESH, or an UPDATE

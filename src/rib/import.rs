@@ -14,7 +14,7 @@ use std::net::Ipv4Addr;
 
 use super::attrs::PathAttrs;
 use super::table::Rejection;
-use crate::wire::bgp::{AttrValue, MpReach, NextHop, PathAttribute, Update};
+use crate::wire::bgp::{AttrType, AttrValue, MpReach, NextHop, PathAttribute, Update};
 use crate::wire::Family;
 
 /// The session facts the checks use.
@@ -64,7 +64,67 @@ pub fn check_loops(attrs: &PathAttrs, rules: &ImportRules) -> Option<Rejection> 
 /// are dropped by [`PathAttrs::new`]). AS4_PATH and AS4_AGGREGATOR were
 /// merged or discarded by the peer task (`peer::as4`).
 pub fn base_attributes(update: &Update) -> Vec<PathAttribute> {
-    update.attributes.clone()
+    update
+        .attributes
+        .iter()
+        .filter(|a| !builder_owned(a))
+        .cloned()
+        .collect()
+}
+
+fn builder_owned(a: &PathAttribute) -> bool {
+    matches!(
+        AttrType::from(a.type_code()),
+        AttrType::NextHop | AttrType::MpReachNlri | AttrType::MpUnreachNlri
+    )
+}
+
+/// The attribute set of each group of routes `update` announces (the
+/// IPv4 NLRI field first, then MP_REACH_NLRI, as the rib groups them),
+/// built where the UPDATE was decoded so the rib task only interns them.
+/// The attributes the sets took are removed from `update`, which keeps
+/// only NEXT_HOP, MP_REACH_NLRI and MP_UNREACH_NLRI. An UPDATE treated as
+/// withdraw announces nothing: no set, and `update` is left whole.
+pub fn prepare(update: &mut Update) -> Vec<PathAttrs> {
+    if update.treat_as_withdraw().is_some() {
+        return Vec::new();
+    }
+    let mut next_hops = Vec::with_capacity(2);
+    if !update.nlri.is_empty() {
+        next_hops.push(ipv4_next_hop(update));
+    }
+    if let Some(MpReach::Prefixes {
+        family,
+        next_hop,
+        nlri,
+    }) = update.mp_reach()
+    {
+        if super::table::family_index(*family).is_some() && !nlri.is_empty() {
+            next_hops.push(Some(*next_hop));
+        }
+    }
+    if next_hops.is_empty() {
+        return Vec::new();
+    }
+    let (kept, base): (Vec<PathAttribute>, Vec<PathAttribute>) =
+        std::mem::take(&mut update.attributes)
+            .into_iter()
+            .partition(builder_owned);
+    update.attributes = kept;
+    let last = next_hops.len() - 1;
+    let mut base = Some(base);
+    next_hops
+        .into_iter()
+        .enumerate()
+        .map(|(i, next_hop)| {
+            let attributes = if i == last {
+                base.take().unwrap_or_default()
+            } else {
+                base.clone().unwrap_or_default()
+            };
+            PathAttrs::new(attributes, next_hop)
+        })
+        .collect()
 }
 
 /// The next hop of routes announced in the NLRI field (NEXT_HOP).
@@ -154,5 +214,44 @@ mod tests {
             check_loops(&looped, &rules()),
             Some(Rejection::ClusterListLoop)
         );
+    }
+
+    /// The sets built beside the decoder are the ones the rib builds from
+    /// the whole UPDATE, for the IPv4 NLRI field and MP_REACH_NLRI alike,
+    /// and the stripped UPDATE keeps what the rib still reads.
+    #[test]
+    fn prepared_sets_equal_the_rib_built_ones() {
+        use crate::wire::bgp::{AsPath, Nlri, Origin};
+        let v6_next_hop = NextHop::V6 {
+            global: "2001:db8::1".parse().expect("address"),
+            link_local: None,
+        };
+        let v4: Nlri = Nlri::new("10.0.0.0/8".parse().expect("prefix"));
+        let v6: Nlri = Nlri::new("2001:db8::/32".parse().expect("prefix"));
+        let update = Update {
+            attributes: vec![
+                PathAttribute::new(AttrValue::Origin(Origin::Igp)),
+                PathAttribute::new(AttrValue::AsPath(AsPath::from_sequence(vec![65002]))),
+                PathAttribute::new(AttrValue::NextHop(Ipv4Addr::new(192, 0, 2, 2))),
+                PathAttribute::new(AttrValue::MpReach(MpReach::Prefixes {
+                    family: Family::IPV6_UNICAST,
+                    next_hop: v6_next_hop,
+                    nlri: vec![v6],
+                })),
+            ],
+            nlri: vec![v4],
+            ..Update::default()
+        };
+        let expected = vec![
+            PathAttrs::new(base_attributes(&update), ipv4_next_hop(&update)),
+            PathAttrs::new(base_attributes(&update), Some(v6_next_hop)),
+        ];
+        let mut stripped = update.clone();
+        let sets = prepare(&mut stripped);
+        assert_eq!(sets, expected);
+        assert_eq!(ipv4_next_hop(&stripped), ipv4_next_hop(&update));
+        assert_eq!(mp_next_hop(&stripped), mp_next_hop(&update));
+        assert_eq!(stripped.nlri, update.nlri);
+        assert_eq!(stripped.attributes.len(), 2, "NEXT_HOP and MP_REACH_NLRI");
     }
 }

@@ -178,6 +178,7 @@ async fn a_subscription_gets_peer_ups_then_each_view_then_live_changes() {
             update,
             raw: raw.clone(),
             received_at: SystemTime::now(),
+            sets: Vec::new(),
         },
     )
     .await;

@@ -170,6 +170,17 @@ impl Rib {
     /// One UPDATE from `peer`: RFC 7606 treat-as-withdraw, loop checks,
     /// Adj-RIB-In, best path, and the changes for every peer.
     pub fn update(&mut self, peer: PeerId, update: &Update) -> Outgoing {
+        self.update_prepared(peer, update, Vec::new())
+    }
+
+    /// [`Rib::update`] with the attribute sets of the announced groups
+    /// already built ([`import::prepare`]); empty `sets` builds them here.
+    pub fn update_prepared(
+        &mut self,
+        peer: PeerId,
+        update: &Update,
+        sets: Vec<PathAttrs>,
+    ) -> Outgoing {
         let Rib {
             store,
             loc,
@@ -207,16 +218,25 @@ impl Rib {
         if update.treat_as_withdraw().is_none() {
             let groups = announced_groups(update);
             if !groups.is_empty() {
-                let mut base = Some(import::base_attributes(update));
+                let prepared = sets.len() == groups.len();
+                let mut sets = sets.into_iter();
+                let mut base = (!prepared).then(|| import::base_attributes(update));
                 let last = groups.len() - 1;
                 for (i, (family, next_hop, prefixes)) in groups.into_iter().enumerate() {
-                    // The last family takes the attributes instead of a copy.
-                    let attributes = if i == last {
-                        base.take().unwrap_or_default()
-                    } else {
-                        base.clone().unwrap_or_default()
+                    let set = match sets.next().filter(|_| prepared) {
+                        Some(set) => set,
+                        None => {
+                            // The last family takes the attributes instead of
+                            // a copy.
+                            let attributes = if i == last {
+                                base.take().unwrap_or_default()
+                            } else {
+                                base.clone().unwrap_or_default()
+                            };
+                            PathAttrs::new(attributes, next_hop)
+                        }
                     };
-                    let attrs = store.intern(PathAttrs::new(attributes, next_hop));
+                    let attrs = store.intern(set);
                     let rejected = import::check_loops(&attrs, &from.rules);
                     for nlri in prefixes {
                         *seq += 1;

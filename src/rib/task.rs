@@ -76,6 +76,7 @@ impl Task {
                 update,
                 raw,
                 received_at,
+                sets,
             } => {
                 let monitored =
                     rib.monitors().wants(View::AdjRibInPre) || rib.monitors().mirroring();
@@ -85,7 +86,7 @@ impl Task {
                     monitors.mirror(&info, raw.clone(), errored);
                     monitors.route(Some(&info), View::AdjRibInPre, vec![raw], received_at);
                 }
-                rib.update(peer, &update)
+                rib.update_prepared(peer, &update, sets)
             }
             PeerEvent::Received {
                 peer,

@@ -110,6 +110,7 @@ async fn send_update(events: &mpsc::Sender<PeerEvent>, from: &Fake, update: Upda
             update,
             raw,
             received_at: SystemTime::now(),
+            sets: Vec::new(),
         })
         .await
         .expect("rib task alive");
@@ -352,6 +353,7 @@ async fn treat_as_withdraw_update_withdraws_its_prefixes() {
             update: broken,
             raw: Bytes::new(),
             received_at: SystemTime::now(),
+            sets: Vec::new(),
         },
     )
     .await;
