@@ -1,16 +1,18 @@
 //! Session life on loopback against a hand-played fake peer: connection
-//! collision (RFC 4271 §6.8), hold timer expiry, and SIGHUP reloads.
+//! collision (RFC 4271 §6.8), keepalive and hold timers in virtual time,
+//! and SIGHUP reloads.
 
 mod common;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bgpd::peer::Observed;
 use bgpd::wire::bgp::Message;
+use common::frozen::{observed_frozen, run_until, Frozen, Heard, SyncPeer};
 use common::*;
-use tokio::net::TcpListener;
-use tokio::time::timeout;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::time::{timeout, Instant};
 
 fn localhost(last: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(127, 0, 0, last))
@@ -28,17 +30,12 @@ async fn collision(daemon_id: &str, fake_id: &str) {
     let listener = TcpListener::bind("127.0.0.3:0").await.expect("bind");
     let fake_port = listener.local_addr().expect("addr").port();
     let port = free_port("127.0.0.1").await;
-    let neighbor = Neighbor {
-        families: &["ipv4-unicast"],
-        hold_time: Some(90),
-        ..Neighbor::new("127.0.0.3", 65003, "127.0.0.1", fake_port)
-    };
     let mut daemon = start(daemon_config(
         65001,
         daemon_id,
         &["127.0.0.1"],
         port,
-        &neighbor.toml(),
+        &active_neighbor(fake_port),
     ));
     // The daemon's connection (outgoing for it), then ours (incoming).
     let (stream, _) = timeout(WAIT, listener.accept())
@@ -49,22 +46,48 @@ async fn collision(daemon_id: &str, fake_id: &str) {
     assert!(matches!(outgoing.recv().await, Some(Message::Open(_))));
     let mut incoming = Fake::connect("127.0.0.3", SocketAddr::new(localhost(1), port)).await;
     assert!(matches!(incoming.recv().await, Some(Message::Open(_))));
+    resolve(&mut daemon, outgoing, incoming, daemon_id, fake_id).await;
+    stop(daemon).await;
+}
+
+/// The daemon's neighbor 127.0.0.3, active, at the fake's `fake_port`.
+fn active_neighbor(fake_port: u16) -> String {
+    Neighbor {
+        families: &["ipv4-unicast"],
+        hold_time: Some(90),
+        ..Neighbor::new("127.0.0.3", 65003, "127.0.0.1", fake_port)
+    }
+    .toml()
+}
+
+/// RFC 4271 §6.8 on two connections on which the daemon has sent its
+/// OPEN: `outgoing` initiated by the daemon, `incoming` by the fake. The
+/// fake sends its OPEN on both, the expected loser first (so nothing is
+/// written to a closed socket). The connection initiated by the higher BGP
+/// identifier must survive and reach Established; the other gets Cease 6/7
+/// and is closed; exactly one session comes up and none goes down.
+async fn resolve(
+    daemon: &mut Running,
+    outgoing: Fake,
+    incoming: Fake,
+    daemon_id: &str,
+    fake_id: &str,
+) {
     let open = fake_open(65003, ip(fake_id), 90, false);
-    outgoing.send(Message::Open(open.clone())).await;
-    incoming.send(Message::Open(open)).await;
-    // The higher identifier keeps the connection it initiated.
     let dump_outgoing = u32::from(ip(daemon_id)) < u32::from(ip(fake_id));
     let (mut loser, mut winner) = if dump_outgoing {
         (outgoing, incoming)
     } else {
         (incoming, outgoing)
     };
+    loser.send(Message::Open(open.clone())).await;
+    winner.send(Message::Open(open)).await;
     let n = loser.recv_notification().await;
     assert_eq!((n.code.code(), n.code.subcode()), (6, 7));
     assert_eq!(loser.recv().await, None, "the loser is closed");
     assert_eq!(winner.recv().await, Some(Message::Keepalive));
     winner.send(Message::Keepalive).await;
-    wait_for(&mut daemon, "127.0.0.3", true).await;
+    assert_eq!(next_observed(daemon).await, up("127.0.0.3"));
     let Some(Message::Update(eor)) = winner.recv().await else {
         panic!("expected End-of-RIB on the surviving connection");
     };
@@ -73,7 +96,111 @@ async fn collision(daemon_id: &str, fake_id: &str) {
         daemon.observed.try_recv().is_err(),
         "exactly one session, never down"
     );
+}
+
+/// The race of 64f244c, made deterministic. The fake's listener has a
+/// full accept queue, so the kernel drops the daemon's SYN and its connect
+/// stays in flight (the daemon in Connect) while the fake connects in. The
+/// daemon adopts the incoming connection and sends its OPEN there. Then the
+/// queue is emptied, the SYN is retransmitted (after about 1 s) and the
+/// overtaken connect completes: it must become the second connection (the
+/// daemon sends its OPEN on it too), not be dropped, and collision
+/// detection decides between the two.
+async fn collision_with_an_overtaken_connect(daemon_id: &str, fake_id: &str) {
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket
+        .bind("127.0.0.3:0".parse().expect("addr"))
+        .expect("bind");
+    let listener = socket.listen(1).expect("listen");
+    let fake_addr = listener.local_addr().expect("addr");
+    let fillers = fill_accept_queue(fake_addr).await;
+    let port = free_port("127.0.0.1").await;
+    let mut daemon = start(daemon_config(
+        65001,
+        daemon_id,
+        &["127.0.0.1"],
+        port,
+        &active_neighbor(fake_addr.port()),
+    ));
+    wait_for_syn_sent(localhost(1), fake_addr).await;
+    let mut incoming = Fake::connect("127.0.0.3", SocketAddr::new(localhost(1), port)).await;
+    assert!(
+        matches!(incoming.recv().await, Some(Message::Open(_))),
+        "the daemon adopts the incoming connection while connecting"
+    );
+    for _ in 0..fillers.len() {
+        let (filler, from) = timeout(WAIT, listener.accept())
+            .await
+            .expect("queued")
+            .expect("accept");
+        assert_eq!(from.ip(), localhost(4), "only fillers are queued");
+        drop(filler);
+    }
+    drop(fillers);
+    let (stream, from) = timeout(WAIT, listener.accept())
+        .await
+        .expect("the daemon's SYN is retransmitted in time")
+        .expect("accept");
+    assert_eq!(from.ip(), localhost(1));
+    let mut outgoing = Fake::new(stream);
+    assert!(
+        matches!(outgoing.recv().await, Some(Message::Open(_))),
+        "the overtaken connect becomes the second connection"
+    );
+    resolve(&mut daemon, outgoing, incoming, daemon_id, fake_id).await;
     stop(daemon).await;
+}
+
+/// Connects from 127.0.0.4 to `listener` until a connect does not
+/// complete: the accept queue is full and further SYNs are dropped.
+/// Returns the queued connections.
+async fn fill_accept_queue(listener: SocketAddr) -> Vec<TcpStream> {
+    let mut fillers = Vec::new();
+    for _ in 0..16 {
+        let socket = TcpSocket::new_v4().expect("socket");
+        socket.bind(SocketAddr::new(localhost(4), 0)).expect("bind");
+        match timeout(Duration::from_millis(300), socket.connect(listener)).await {
+            Ok(stream) => fillers.push(stream.expect("connect")),
+            Err(_) => return fillers,
+        }
+    }
+    panic!("the accept queue of {listener} never filled");
+}
+
+/// Waits until a TCP socket from `from` to `to` is in SYN-SENT (Linux
+/// `/proc/net/tcp`, state 02).
+async fn wait_for_syn_sent(from: IpAddr, to: SocketAddr) {
+    let hex = |ip: IpAddr| match ip {
+        IpAddr::V4(v4) => format!("{:08X}", u32::from_le_bytes(v4.octets())),
+        IpAddr::V6(_) => unreachable!("IPv4 only"),
+    };
+    let local = format!("{}:", hex(from));
+    let remote = format!("{}:{:04X}", hex(to.ip()), to.port());
+    for _ in 0..WAIT.as_millis() / 5 {
+        let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+        let found = table.lines().skip(1).any(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields.len() > 3
+                && fields[1].starts_with(&local)
+                && fields[2] == remote
+                && fields[3] == "02"
+        });
+        if found {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("no connection from {from} to {to} in SYN-SENT");
+}
+
+#[tokio::test]
+async fn overtaken_connect_with_a_higher_peer_id_is_dumped_as_our_outgoing_connection() {
+    collision_with_an_overtaken_connect("127.0.0.1", "127.0.0.9").await;
+}
+
+#[tokio::test]
+async fn overtaken_connect_with_a_lower_peer_id_survives_and_the_incoming_one_is_dumped() {
+    collision_with_an_overtaken_connect("127.0.0.5", "127.0.0.3").await;
 }
 
 #[tokio::test]
@@ -86,29 +213,62 @@ async fn collision_with_a_lower_peer_id_dumps_the_incoming_connection() {
     collision("127.0.0.5", "127.0.0.3").await;
 }
 
-#[tokio::test]
-async fn silent_peer_gets_hold_timer_expired_4_0() {
+/// A peer that completes OPEN/KEEPALIVE and then goes silent, in virtual
+/// time. The peer proposes hold time 30 s, so bgpd sends KEEPALIVE every
+/// hold/3 = 10 s and nothing in between; with nothing heard for 30 s it
+/// sends NOTIFICATION 4/0 (Hold Timer Expired), closes, and the session
+/// goes down.
+///
+/// Time moves only in `run_until`, while the peer has nothing to send (see
+/// `common::frozen`); every exchange happens with virtual time stopped.
+#[tokio::test(start_paused = true)]
+async fn silent_peer_gets_keepalives_every_third_of_hold_time_then_4_0() {
+    let mut frozen = Frozen::new();
+    let start_time = Instant::now();
     let port = free_port("127.0.0.1").await;
+    let neighbor = Neighbor {
+        families: &["ipv4-unicast"],
+        ..fake_neighbor("127.0.0.3", 65003, "127.0.0.1")
+    };
     let mut daemon = start(daemon_config(
         65001,
         "127.0.0.1",
         &["127.0.0.1"],
         port,
-        &fake_neighbor("127.0.0.3", 65003, "127.0.0.1").toml(),
+        &neighbor.toml(),
     ));
-    let mut fake = Fake::connect("127.0.0.3", SocketAddr::new(localhost(1), port)).await;
-    // Hold time 3 s (the smallest allowed), then silence.
-    fake.handshake(fake_open(65003, ip("127.0.0.3"), 3, false))
+    let mut fake = SyncPeer::connect("127.0.0.3", SocketAddr::new(localhost(1), port)).await;
+    fake.handshake(fake_open(65003, ip("127.0.0.3"), 30, false))
         .await;
-    wait_for(&mut daemon, "127.0.0.3", true).await;
-    let since = Instant::now();
-    let n = fake.recv_notification().await;
+    assert_eq!(observed_frozen(&mut daemon).await, up("127.0.0.3"));
+    let Heard::Message(Message::Update(eor)) = fake.next(WAIT).await else {
+        panic!("expected End-of-RIB");
+    };
+    assert!(eor.is_end_of_rib().is_some());
+    // bgpd armed its keepalive timer on our OPEN and its hold timer on our
+    // KEEPALIVE, both at this instant: time has not moved since the start.
+    let t0 = Instant::now();
+    assert_eq!(t0, start_time, "virtual time stood still for the handshake");
+    let secs = Duration::from_secs;
+    let just_before = |at: Duration| t0 + at - Duration::from_millis(1);
+    for at in [secs(10), secs(20)] {
+        frozen = run_until(frozen, just_before(at)).await;
+        fake.expect_quiet(&format!("nothing before {at:?}")).await;
+        frozen = run_until(frozen, t0 + at).await;
+        fake.expect(Message::Keepalive).await;
+        fake.expect_quiet(&format!("one KEEPALIVE at {at:?}")).await;
+    }
+    frozen = run_until(frozen, just_before(secs(30))).await;
+    fake.expect_quiet("the hold timer runs until 30 s").await;
+    frozen = run_until(frozen, t0 + secs(30)).await;
+    // At 30 s the hold timer expires; the KEEPALIVE due then is not sent.
+    let Heard::Message(Message::Notification(n)) = fake.next(WAIT).await else {
+        panic!("expected NOTIFICATION");
+    };
     assert_eq!((n.code.code(), n.code.subcode()), (4, 0));
-    assert!(
-        since.elapsed().as_millis() >= 2000,
-        "not before the hold time"
-    );
-    wait_for(&mut daemon, "127.0.0.3", false).await;
+    assert_eq!(fake.next(WAIT).await, Heard::Closed);
+    assert_eq!(observed_frozen(&mut daemon).await, down("127.0.0.3"));
+    frozen.thaw().await;
     stop(daemon).await;
 }
 

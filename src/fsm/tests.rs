@@ -283,6 +283,23 @@ fn open_without_capabilities_is_accepted_per_rfc_5492() {
     assert_eq!(fsm.state(), State::OpenConfirm);
 }
 
+/// RFC 5492 §3: a capability we do not know is ignored. 2/7 (Unsupported
+/// Capability) is only for a capability the speaker requires, and bgpd
+/// requires none (see [`check_open`]).
+#[test]
+fn open_with_an_unknown_capability_is_accepted_without_notification_2_7() {
+    let mut open = peer_open(65002, 90, PEER_ID);
+    open.parameters
+        .push(OptionalParameter::Capabilities(vec![Capability::Unknown {
+            code: 200,
+            value: Bytes::from_static(&[1, 2, 3]),
+        }]));
+    let (fsm, actions) = reply_to_open(open);
+    assert_eq!(code(&actions), None);
+    assert_eq!(actions, vec![Action::Send(Message::Keepalive)]);
+    assert_eq!(fsm.state(), State::OpenConfirm);
+}
+
 #[test]
 fn valid_open_sends_keepalive_and_uses_the_smaller_hold_time() {
     let now = Instant::now();
@@ -321,6 +338,25 @@ fn hold_timer_expiry_in_open_sent_sends_notification_4_0() {
     let mut fsm = open_sent(settings(), now);
     let actions = fsm.handle(now + LARGE_HOLD_TIME, Event::Timeout);
     assert_eq!(code(&actions), Some((4, 0)));
+    assert_eq!(fsm.state(), State::Idle);
+}
+
+#[test]
+fn hold_timer_expiry_in_open_confirm_sends_notification_4_0() {
+    let now = Instant::now();
+    let mut fsm = open_confirm(now);
+    // Keepalives (every 30 s) do not restart our hold timer; only the
+    // peer's messages do.
+    for t in [30, 60] {
+        let actions = fsm.handle(now + t * SECOND, Event::Timeout);
+        assert_eq!(actions, vec![Action::Send(Message::Keepalive)], "at {t} s");
+    }
+    let actions = fsm.handle(now + 90 * SECOND, Event::Timeout);
+    assert_eq!(code(&actions), Some((4, 0)));
+    assert!(matches!(
+        actions.last(),
+        Some(Action::Failed(Failure::SentNotification(_)))
+    ));
     assert_eq!(fsm.state(), State::Idle);
 }
 
@@ -410,6 +446,56 @@ fn framing_error_gets_notification_1_2() {
     let n = sent_notification(&actions).expect("notification");
     assert_eq!((n.code.code(), n.code.subcode()), (1, 2));
     assert_eq!(&n.data[..], &5000u16.to_be_bytes());
+}
+
+/// A KEEPALIVE's bytes with the header changed by `edit`.
+fn edited_keepalive(edit: impl FnOnce(&mut BytesMut)) -> Bytes {
+    let mut bytes = BytesMut::from(&raw(Message::Keepalive)[..]);
+    edit(&mut bytes);
+    bytes.freeze()
+}
+
+#[test]
+fn message_with_a_marker_not_all_ones_gets_notification_1_1() {
+    let now = Instant::now();
+    let mut fsm = established(now);
+    let bytes = edited_keepalive(|b| b[3] = 0xfe);
+    let actions = fsm.handle(now, Event::Message(bytes));
+    assert_eq!(code(&actions), Some((1, 1)));
+    assert!(matches!(actions.last(), Some(Action::Down(_))));
+    assert_eq!(fsm.state(), State::Idle);
+}
+
+#[test]
+fn message_over_4096_octets_without_extended_message_gets_notification_1_2() {
+    let now = Instant::now();
+    let mut fsm = established(now);
+    assert!(!fsm.negotiated().extended_message);
+    // An UPDATE of 4097 octets: empty withdrawn routes, then 4074 octets of
+    // path attributes (ORIGIN repeated; the length check comes first).
+    let mut bytes = BytesMut::from(&[0xff; 16][..]);
+    bytes.put_u16(4097);
+    bytes.put_u8(2);
+    bytes.put_u16(0);
+    bytes.put_u16(4074);
+    bytes.put_bytes(0, 4074);
+    assert_eq!(bytes.len(), 4097);
+    let actions = fsm.handle(now, Event::Message(bytes.freeze()));
+    let n = sent_notification(&actions).expect("notification");
+    assert_eq!((n.code.code(), n.code.subcode()), (1, 2));
+    assert_eq!(&n.data[..], &4097u16.to_be_bytes());
+}
+
+#[test]
+fn message_with_an_unknown_type_gets_notification_1_3_with_the_type() {
+    let now = Instant::now();
+    let mut fsm = established(now);
+    let bytes = edited_keepalive(|b| b[18] = 9);
+    let actions = fsm.handle(now, Event::Message(bytes));
+    let n = sent_notification(&actions).expect("notification");
+    assert_eq!((n.code.code(), n.code.subcode()), (1, 3));
+    assert_eq!(&n.data[..], &[9]);
+    assert_eq!(fsm.state(), State::Idle);
 }
 
 #[test]

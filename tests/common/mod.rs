@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod frozen;
+
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
