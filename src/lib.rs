@@ -9,6 +9,8 @@
 //!   and BMP ([`wire::bmp`]). It imports nothing else from the crate, so it
 //!   can be tested and fuzzed without a runtime.
 //! - [`config`]: gobgpd's TOML configuration file, parsed and checked.
+//! - [`policy`]: gobgpd's routing policies, compiled once per configuration
+//!   load and evaluated per route ([`policy::PolicyEngine`]).
 //! - [`rib`]: the rib task, sole owner of routing state; [`rib::event`]
 //!   holds the messages peer tasks and the rib exchange.
 //! - [`fsm`]: the pure RFC 4271 state machine of one connection.
@@ -33,6 +35,7 @@ pub mod daemon;
 pub mod fsm;
 pub mod log;
 pub mod peer;
+pub mod policy;
 pub mod rib;
 pub mod systemd;
 pub mod wire;

@@ -140,6 +140,10 @@ pub enum Problem {
     /// A community, large community or extended community that cannot be
     /// parsed or compiled.
     InvalidCommunity(String),
+    /// A set entry or community action value the policy engine cannot
+    /// compile (a bad regular expression, an extended community without
+    /// `rt:`/`soo:`, a malformed community), naming the set or statement.
+    Policy(Box<crate::policy::PolicyError>),
 }
 
 impl fmt::Display for Problem {
@@ -198,6 +202,7 @@ impl fmt::Display for Problem {
             InvalidNextHop(v) => write!(f, "invalid set-next-hop action: {v}"),
             InvalidPrependAs(v) => write!(f, "invalid as-path prepend: {v}"),
             InvalidCommunity(v) => write!(f, "invalid community: {v}"),
+            Policy(e) => write!(f, "failed to create routing policy: {e}"),
         }
     }
 }

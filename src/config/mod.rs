@@ -18,8 +18,9 @@
 //!
 //! - gobgpd only warns about an unknown peer group, a duplicate neighbor or
 //!   a dangling policy reference and runs on; we refuse the file.
-//! - Community, extended community and AS-path patterns are kept as written;
-//!   they are compiled when policies are evaluated.
+//! - Community, extended community and AS-path patterns are kept as
+//!   written; they are compiled (and a bad one refused) by
+//!   [`crate::policy::PolicyEngine::check`] during validation.
 //! - YAML and JSON files (gobgpd `-t yaml|json`) are not read.
 
 use std::path::Path;

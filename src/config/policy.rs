@@ -220,6 +220,49 @@ pub(crate) fn policies(
     Ok(out)
 }
 
+/// Compiles the sets and policies as the policy engine will (regular
+/// expressions, community values), so that a file gobgpd refuses to load
+/// policies from is refused here, keyed by the set or statement.
+pub(crate) fn compile(sets: &DefinedSets, policies: &[Policy]) -> Result<(), Invalid> {
+    use crate::policy::{PolicyEngine, PolicyError, SetKind};
+    let Err(error) = PolicyEngine::check(sets, policies) else {
+        return Ok(());
+    };
+    let key = match &error {
+        PolicyError::SetEntry { kind, set, .. } => {
+            let (list, field): (&[NamedList], _) = match kind {
+                SetKind::Community => (&sets.community_sets, "community-sets"),
+                SetKind::ExtCommunity => (&sets.ext_community_sets, "ext-community-sets"),
+                SetKind::LargeCommunity => (&sets.large_community_sets, "large-community-sets"),
+                SetKind::AsPath => (&sets.as_path_sets, "as-path-sets"),
+                // Checked earlier, with their own problems.
+                SetKind::Prefix | SetKind::Neighbor => (&[], "defined-sets"),
+            };
+            match list.iter().position(|l| &l.name == set) {
+                Some(i) => format!("defined-sets.bgp-defined-sets.{field}[{i}]"),
+                None => "defined-sets".to_owned(),
+            }
+        }
+        PolicyError::ActionEntry {
+            policy, statement, ..
+        }
+        | PolicyError::UnknownSet {
+            policy, statement, ..
+        } => {
+            let i = policies.iter().position(|p| &p.name == policy);
+            let j = i
+                .and_then(|i| policies.get(i))
+                .and_then(|p| p.statements.iter().position(|s| &s.name == statement));
+            match (i, j) {
+                (Some(i), Some(j)) => format!("policy-definitions[{i}].statements[{j}]"),
+                _ => "policy-definitions".to_owned(),
+            }
+        }
+        PolicyError::UnknownPolicy { .. } => "policy-definitions".to_owned(),
+    };
+    Err(Invalid::new(key, Problem::Policy(Box::new(error))))
+}
+
 /// Validates an `apply-policy`, warning about unknown names and defaults.
 pub(crate) fn apply_policy(
     raw: &RawApplyPolicy,

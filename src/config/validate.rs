@@ -14,7 +14,7 @@ use super::error::{ErrorKind, Invalid, Problem};
 use super::file::RawConfig;
 use super::global::global;
 use super::neighbor::{neighbor, Context, PeerAddress, PeerGroup, RawNeighbor};
-use super::policy::{defined_sets, policies};
+use super::policy::{compile, defined_sets, policies};
 use super::{Config, DynamicNeighbor, Notes};
 
 impl From<Invalid> for ErrorKind {
@@ -34,6 +34,7 @@ pub(crate) fn validate(raw: &RawConfig, table: &Table) -> Result<Config, ErrorKi
     let vrfs = vrf_names(raw)?;
     let sets = defined_sets(&raw.defined_sets, &mut notes)?;
     let policies = policies(&raw.policy_definitions, &sets, &mut notes)?;
+    compile(&sets, &policies)?;
     let global = global(&raw.global, &policies, &mut notes)?;
     let context = Context {
         global: &global,

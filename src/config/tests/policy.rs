@@ -218,3 +218,46 @@ fn duplicate_bmp_server_is_ignored_with_a_warning() {
         c.warnings
     );
 }
+
+#[test]
+fn bad_as_path_regex_is_an_error_naming_the_set() {
+    let (key, p) = problem(&with_global(
+        "[[defined-sets.bgp-defined-sets.as-path-sets]]\nas-path-set-name = \"paths\"\n\
+         as-path-list = [\"^(65001_\"]\n",
+    ));
+    assert_eq!(key, "defined-sets.bgp-defined-sets.as-path-sets[0]");
+    assert!(p.to_string().contains("as-path set paths"), "{p}");
+}
+
+#[test]
+fn ext_community_entry_without_kind_is_an_error() {
+    let (key, p) = problem(&with_global(
+        "[[defined-sets.bgp-defined-sets.ext-community-sets]]\next-community-set-name = \"e\"\n\
+         ext-community-list = [\"65000:100\"]\n",
+    ));
+    assert_eq!(key, "defined-sets.bgp-defined-sets.ext-community-sets[0]");
+    let Problem::Policy(error) = p else {
+        panic!("not a policy problem: {p:?}");
+    };
+    assert!(matches!(
+        *error,
+        crate::policy::PolicyError::SetEntry {
+            problem: crate::policy::EntryProblem::ExtCommunityKind,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn bad_community_in_an_add_action_is_an_error_naming_the_statement() {
+    let (key, p) = problem(&with_global(
+        "[[policy-definitions]]\nname = \"p\"\n[[policy-definitions.statements]]\nname = \"s\"\n\
+         [policy-definitions.statements.actions.bgp-actions.set-community]\noptions = \"add\"\n\
+         [policy-definitions.statements.actions.bgp-actions.set-community.set-community-method]\n\
+         communities-list = [\"not-a-community\"]\n",
+    ));
+    assert_eq!(key, "policy-definitions[0].statements[0]");
+    let text = p.to_string();
+    assert!(text.contains("policy p statement s"), "{text}");
+    assert!(text.contains("not-a-community"), "{text}");
+}
