@@ -39,8 +39,9 @@
 //!
 //! - No RPKI: `rpki-validation-result = "not-found"` matches every route,
 //!   `valid` and `invalid` none.
-//! - The `encap:` and `lb:` extended-community kinds parse but match
-//!   nothing (only route-target and route-origin communities have a text).
+//! - Extended communities have gobgpd's text for the route-target and
+//!   route-origin layouts only: `encap:` entries match nothing, and `lb:`
+//!   entries see `AS:<bandwidth bits as an integer>`, not gobgpd's text.
 //! - Route-server clients are keyed by address: a route-server client on
 //!   an interface or from a dynamic-neighbor range has no policies of its
 //!   own.
