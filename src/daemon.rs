@@ -28,6 +28,7 @@ use tracing::{debug, error, info, warn};
 use crate::bmp;
 use crate::config::{Config, Global, Neighbor, PeerAddress};
 use crate::peer::{self, sockopt, Control, PeerHandle};
+use crate::policy::PolicyEngine;
 use crate::rib;
 use crate::rib::event::DownReason;
 use crate::wire::bgp::{CeaseSubcode, ErrorCode, Notification};
@@ -48,12 +49,15 @@ pub enum DaemonError {
         /// Why.
         source: io::Error,
     },
+    /// The policies do not compile (a loaded file's are checked already).
+    Policy(crate::policy::PolicyError),
 }
 
 impl fmt::Display for DaemonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DaemonError::Bind { address, source } => write!(f, "listen tcp {address}: {source}"),
+            DaemonError::Policy(e) => write!(f, "policy: {e}"),
         }
     }
 }
@@ -62,6 +66,7 @@ impl std::error::Error for DaemonError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             DaemonError::Bind { source, .. } => Some(source),
+            DaemonError::Policy(e) => Some(e),
         }
     }
 }
@@ -103,11 +108,13 @@ pub async fn run_with(
         .iter()
         .map(|listener| tokio::spawn(accept_loop(listener.clone(), accept_tx.clone())))
         .collect();
+    let policy = PolicyEngine::from_config(&config).map_err(DaemonError::Policy)?;
     let rib::RibHandle {
         events,
         requests,
         task: rib_task,
-    } = rib::spawn(global.clone());
+    } = rib::spawn_with(global.clone(), Arc::new(policy));
+    let policy_requests = requests.clone();
     let local = bmp::Local {
         asn: global.asn,
         router_id: global.router_id,
@@ -136,6 +143,13 @@ pub async fn run_with(
             Some(stream) = accept_rx.recv() => daemon.on_accept(stream).await,
             Some(config) = reloads.recv() => {
                 stations.reload(&config.bmp_servers).await;
+                match PolicyEngine::from_config(&config) {
+                    Ok(policy) => {
+                        let request = rib::monitor::Request::Policy(Arc::new(policy));
+                        let _ = policy_requests.send(request).await;
+                    }
+                    Err(e) => error!(Topic = "Policy", Error = %e, "policy not changed"),
+                }
                 daemon.reload(config).await;
             }
         }

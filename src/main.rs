@@ -107,13 +107,6 @@ fn main() -> ExitCode {
     for warning in &config.warnings {
         warn!(Topic = "Config", "{warning}");
     }
-    for key in not_acted_on_yet(&config) {
-        warn!(
-            Topic = "Config",
-            Key = key,
-            "configuration is read but not acted on yet; ignored"
-        );
-    }
     if args.dry_run {
         return ExitCode::SUCCESS;
     }
@@ -261,22 +254,4 @@ fn init_logging(args: &Args) {
     for problem in problems {
         warn!(Topic = "Config", "{problem}");
     }
-}
-
-/// Sections this build reads and checks but does not act on yet: policies
-/// (every route is accepted and exported as if no policy were set).
-fn not_acted_on_yet(config: &config::Config) -> Vec<&'static str> {
-    let global = &config.global.apply_policy;
-    let mut keys = Vec::new();
-    if !config.policies.is_empty() {
-        keys.push("policy-definitions");
-    }
-    if !global.import_policies.is_empty()
-        || !global.export_policies.is_empty()
-        || global.default_import != config::DefaultPolicy::Accept
-        || global.default_export != config::DefaultPolicy::Accept
-    {
-        keys.push("global.apply-policy");
-    }
-    keys
 }

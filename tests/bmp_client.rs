@@ -79,6 +79,8 @@ fn fake_rib(stats: Option<Stats>) -> FakeRib {
                         let _ = reply.send(stats.clone());
                     }
                 }
+                // BMP clients never send this one.
+                Request::Policy(_) => panic!("a BMP client sent a policy"),
             }
         }
     });

@@ -347,6 +347,20 @@ impl PolicyEngine {
         self.export_assignment(target).export.is_empty()
     }
 
+    /// Every route from `source` is accepted unchanged: no import policy
+    /// and the default accepts (the rib then skips evaluation).
+    pub fn import_accepts_all(&self, source: &SourcePeer) -> bool {
+        let assignment = self.import_assignment(source);
+        assignment.import.is_empty() && assignment.default_import == DefaultPolicy::Accept
+    }
+
+    /// Every route to `target` is sent unchanged: no export policy and the
+    /// default accepts.
+    pub fn export_accepts_all(&self, target: &TargetPeer) -> bool {
+        let assignment = self.export_assignment(target);
+        assignment.export.is_empty() && assignment.default_export == DefaultPolicy::Accept
+    }
+
     /// Runs `policies` over one route: statements in order, the first
     /// disposition decides, else `default`.
     fn evaluate(

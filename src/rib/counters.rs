@@ -58,7 +58,7 @@ pub struct PeerCounters {
     /// This peer's routes accepted into Loc-RIB (BMP stat type 8 as gobgpd
     /// reports it, "accepted").
     pub loc_rib: PerFamily,
-    /// Routes not installed (any loop) (BMP stat type 0 meaning for now).
+    /// Routes rejected by the import policy (BMP stat type 0).
     pub rejected: u64,
     /// Same prefix re-announced with the same attributes (type 1).
     pub duplicates: u64,
@@ -78,11 +78,11 @@ pub struct PeerCounters {
 
 impl PeerCounters {
     pub(crate) fn reject(&mut self, rejection: Rejection) {
-        self.rejected += 1;
         match rejection {
             Rejection::AsPathLoop => self.as_path_loops += 1,
             Rejection::ClusterListLoop => self.cluster_list_loops += 1,
             Rejection::OriginatorIdLoop => self.originator_id_loops += 1,
+            Rejection::Policy => self.rejected += 1,
         }
     }
 }

@@ -23,8 +23,8 @@
 //!
 //! # Known issues
 //!
-//! - No import/export policy yet: post-policy Adj-RIB-In is a view of
-//!   Loc-RIB (see [`table`]).
+//! - BMP pre-policy Adj-RIB-Out is the same stream as post-policy (the
+//!   candidates before export policy are not encoded separately).
 //! - Only IPv4 and IPv6 unicast; other families are ignored.
 //! - ADD-PATH send numbers paths by rank (see `state::multipath`), where
 //!   gobgpd keeps one id per path.
@@ -69,11 +69,19 @@ pub struct RibHandle {
     pub task: tokio::task::JoinHandle<()>,
 }
 
-/// Starts the rib task.
+/// Starts the rib task with no policy (every route accepted).
 pub fn spawn(global: Arc<crate::config::Global>) -> RibHandle {
+    spawn_with(global, Arc::default())
+}
+
+/// Starts the rib task with `policy`.
+pub fn spawn_with(
+    global: Arc<crate::config::Global>,
+    policy: Arc<crate::policy::PolicyEngine>,
+) -> RibHandle {
     let (events, events_rx) = mpsc::channel(EVENT_QUEUE);
     let (requests, requests_rx) = mpsc::channel(REQUEST_QUEUE);
-    let task = tokio::spawn(task::run(global, events_rx, requests_rx));
+    let task = tokio::spawn(task::run(global, policy, events_rx, requests_rx));
     RibHandle {
         events,
         requests,

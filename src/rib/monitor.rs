@@ -274,11 +274,15 @@ pub struct Stats {
     pub local_as: u32,
 }
 
-/// A request to the rib task from a client that is not a peer.
+/// A request to the rib task from a client that is not a peer (BMP
+/// clients, the daemon).
 #[derive(Debug)]
 pub enum Request {
     /// Start a monitoring stream.
     Subscribe(Subscription),
     /// The current counters.
     Stats(oneshot::Sender<Stats>),
+    /// A new policy engine (reload): routes are evaluated again and the
+    /// differences sent, without resetting sessions.
+    Policy(Arc<crate::policy::PolicyEngine>),
 }

@@ -76,7 +76,7 @@ pub(super) fn advertise_paths(
             source: Arc::clone(&path.source),
             attrs: Arc::clone(&path.attrs),
         };
-        if let Some(out) = exported(store, cache, &announced, family, &peer.target) {
+        if let Some(out) = exported(store, cache, &announced, prefix, &peer.target) {
             wanted.push((announced, out));
         }
     }

@@ -26,6 +26,7 @@ use super::table::{
     PostPolicy, PrePolicy, ReceivedRoute, Source, FAMILIES,
 };
 use crate::config::{Global, PeerType};
+use crate::policy::{Decision, PolicyEngine, RouteContext, SourcePeer, TargetPeer};
 use crate::wire::bgp::{NextHop, Nlri, Update};
 use crate::wire::Family;
 
@@ -45,6 +46,10 @@ struct Peer {
     /// Paths per prefix to send, per family (1 unless ADD-PATH send is
     /// negotiated with `send-max` above one).
     send_max: [usize; 2],
+    /// The peer as import policy sees it.
+    source_peer: SourcePeer,
+    /// The peer as export policy sees it.
+    target_peer: TargetPeer,
 }
 
 /// All routing state: interned attributes, Adj-RIB-In/Out per peer and
@@ -57,6 +62,7 @@ pub struct Rib {
     peers: FxHashMap<PeerId, Peer>,
     seq: u64,
     monitors: Monitors,
+    policy: Arc<PolicyEngine>,
 }
 
 impl Rib {
@@ -69,6 +75,7 @@ impl Rib {
             peers: FxHashMap::default(),
             seq: 0,
             monitors: Monitors::default(),
+            policy: Arc::new(PolicyEngine::default()),
         }
     }
 
@@ -93,6 +100,20 @@ impl Rib {
             router_id: info.local_id,
             cluster_id: neighbor.cluster_id,
         };
+        let source_peer = SourcePeer {
+            address: Some(info.peer),
+            local_address: Some(info.local.ip()),
+            asn: info.peer_as,
+            router_id: info.peer_id,
+            external,
+            route_server_client: neighbor.route_server_client,
+        };
+        let target_peer = TargetPeer {
+            address: info.peer,
+            asn: info.peer_as,
+            local_address: info.local.ip(),
+            route_server_client: neighbor.route_server_client,
+        };
         let mut peer = Peer {
             target: Target::from_session(&info, &self.global),
             info,
@@ -102,6 +123,8 @@ impl Rib {
             rib_out: AdjRibOut::default(),
             counters: PeerCounters::default(),
             send_max: [1; 2],
+            source_peer,
+            target_peer,
         };
         for (slot, family) in peer.send_max.iter_mut().zip(FAMILIES) {
             if peer.info.negotiated.add_path_send.contains(&family) {
@@ -117,7 +140,7 @@ impl Rib {
         }
         let options = self.global.route_selection;
         let mut batch = Batch::default();
-        let mut cache = ExportCache::default();
+        let mut cache = ExportCache::new(&self.policy, &peer.target_peer);
         for family in FAMILIES {
             if !peer.info.negotiated.families.contains(&family) {
                 continue;
@@ -186,12 +209,14 @@ impl Rib {
             loc,
             peers,
             seq,
+            policy,
             ..
         } = self;
         let Some(from) = peers.get_mut(&peer) else {
             tracing::debug!(%peer, "UPDATE from a peer that is not up");
             return Vec::new();
         };
+        let accept_all = policy.import_accepts_all(&from.source_peer);
         let mut touched = Vec::new();
         if update.treat_as_withdraw().is_some() {
             let announced: usize = announced_groups(update).iter().map(|g| g.2.len()).sum();
@@ -207,6 +232,9 @@ impl Rib {
                 from.counters.adj_rib_in.sub(family);
                 from.counters.loc_rib.sub(family);
                 store.release(path.attrs);
+                if let Some(pre) = from.rib_in.modified.remove(&key) {
+                    store.release(pre);
+                }
                 touched.push(key.0);
             } else if let Some(route) = from.rib_in.rejected.remove(&key) {
                 from.counters.adj_rib_in.sub(family);
@@ -240,6 +268,16 @@ impl Rib {
                     let rejected = import::check_loops(&attrs, &from.rules);
                     for nlri in prefixes {
                         *seq += 1;
+                        let (post, rejected) = match rejected {
+                            None if !accept_all => import_decision(
+                                store,
+                                policy,
+                                &from.source_peer,
+                                nlri.prefix,
+                                &attrs,
+                            ),
+                            _ => (None, rejected),
+                        };
                         install(
                             store,
                             loc,
@@ -247,6 +285,7 @@ impl Rib {
                             family,
                             nlri,
                             &attrs,
+                            post,
                             rejected,
                             *seq,
                             &mut touched,
@@ -309,6 +348,9 @@ impl Rib {
         for (_, route) in gone.rib_in.rejected {
             self.store.release(route.attrs);
         }
+        for (_, pre) in gone.rib_in.modified {
+            self.store.release(pre);
+        }
         for announced in gone.rib_out.into_entries() {
             self.store.release(announced.attrs);
         }
@@ -318,22 +360,27 @@ impl Rib {
 
     /// ROUTE-REFRESH: `peer`'s Adj-RIB-Out for `family`, sent again.
     pub fn route_refresh(&mut self, peer: PeerId, family: Family) -> Outgoing {
-        let Rib { store, peers, .. } = self;
+        let Rib {
+            store,
+            peers,
+            policy,
+            ..
+        } = self;
         let Some(target) = peers.get(&peer) else {
             return Vec::new();
         };
         let cx = &target.info.negotiated;
         let mut batch = Batch::default();
-        let mut cache = ExportCache::default();
+        let mut cache = ExportCache::new(policy, &target.target_peer);
         for (prefix, announced) in target.rib_out.iter(family) {
-            let out = exported(store, &mut cache, announced, family, &target.target);
+            let out = exported(store, &mut cache, announced, prefix, &target.target);
             if let Some(attrs) = out {
                 batch.announce(attrs, outgoing_nlri(prefix, cx));
             }
         }
         for (prefix, extra) in target.rib_out.extras(family) {
             for (rank, announced) in extra.iter().enumerate() {
-                let out = exported(store, &mut cache, announced, family, &target.target);
+                let out = exported(store, &mut cache, announced, prefix, &target.target);
                 if let Some(attrs) = out {
                     batch.announce(attrs, Nlri::with_path_id(prefix, rank as u32 + 2));
                 }
@@ -345,7 +392,13 @@ impl Rib {
     }
 
     /// One decision per touched prefix, then the changes for every peer.
-    fn decide_and_export(&mut self, mut touched: Vec<IpNet>) -> Outgoing {
+    fn decide_and_export(&mut self, touched: Vec<IpNet>) -> Outgoing {
+        self.decide_then(touched, true)
+    }
+
+    /// One decision per touched prefix (and Loc-RIB monitoring), then,
+    /// when `export`, the changes for every peer.
+    fn decide_then(&mut self, mut touched: Vec<IpNet>, export: bool) -> Outgoing {
         touched.sort_unstable();
         touched.dedup();
         let options = self.global.route_selection;
@@ -371,6 +424,7 @@ impl Rib {
             loc,
             peers,
             monitors,
+            policy,
             ..
         } = self;
         let bests: Vec<(IpNet, Option<&Path>)> = changed
@@ -389,9 +443,12 @@ impl Rib {
             let now = std::time::SystemTime::now();
             monitors.route(None, View::LocRib, messages, now);
         }
+        if !export {
+            return outgoing;
+        }
         for (id, peer) in peers.iter_mut() {
             let mut batch = Batch::default();
-            let mut cache = ExportCache::default();
+            let mut cache = ExportCache::new(policy, &peer.target_peer);
             if peer.send_max.iter().any(|m| *m > 1) {
                 for prefix in &touched {
                     let max = multipath::send_max(peer, prefix);
@@ -489,21 +546,26 @@ impl Rib {
     /// What `peer`'s Adj-RIB-Out announces, as sent: the outgoing NLRI and
     /// attributes (one store reference each, for a [`Batch`]).
     pub(crate) fn exported_routes(&mut self, peer: PeerId) -> Option<Vec<(Nlri, Arc<PathAttrs>)>> {
-        let Rib { store, peers, .. } = self;
+        let Rib {
+            store,
+            peers,
+            policy,
+            ..
+        } = self;
         let target = peers.get(&peer)?;
         let cx = &target.info.negotiated;
         let mut routes = Vec::with_capacity(target.rib_out.len());
-        let mut cache = ExportCache::default();
+        let mut cache = ExportCache::new(policy, &target.target_peer);
         for family in FAMILIES {
             for (prefix, announced) in target.rib_out.iter(family) {
-                if let Some(attrs) = exported(store, &mut cache, announced, family, &target.target)
+                if let Some(attrs) = exported(store, &mut cache, announced, prefix, &target.target)
                 {
                     routes.push((outgoing_nlri(prefix, cx), attrs));
                 }
             }
             for (prefix, extra) in target.rib_out.extras(family) {
                 for (rank, announced) in extra.iter().enumerate() {
-                    let out = exported(store, &mut cache, announced, family, &target.target);
+                    let out = exported(store, &mut cache, announced, prefix, &target.target);
                     if let Some(attrs) = out {
                         routes.push((Nlri::with_path_id(prefix, rank as u32 + 2), attrs));
                     }
@@ -555,6 +617,7 @@ fn install(
     family: Family,
     nlri: &Nlri,
     attrs: &Arc<PathAttrs>,
+    post: Option<Arc<PathAttrs>>,
     rejected: Option<super::table::Rejection>,
     seq: u64,
     touched: &mut Vec<IpNet>,
@@ -563,7 +626,26 @@ fn install(
     let key = (prefix, nlri.path_id.unwrap_or(0));
     match rejected {
         None => {
-            match loc.install(prefix, &from.source, key.1, attrs, seq) {
+            // The received attributes are kept apart when policy changed
+            // them; Loc-RIB holds the changed ones.
+            let previous = match &post {
+                Some(_) => from.rib_in.modified.insert(key, Arc::clone(attrs)),
+                None => from.rib_in.modified.remove(&key),
+            };
+            if let Some(previous) = previous {
+                store.release(previous);
+            }
+            let installed = loc.install(
+                prefix,
+                &from.source,
+                key.1,
+                post.as_ref().unwrap_or(attrs),
+                seq,
+            );
+            if let Some(post) = post {
+                store.release(post);
+            }
+            match installed {
                 Installed::Duplicate => {
                     from.counters.duplicates += 1;
                     return;
@@ -580,6 +662,9 @@ fn install(
             touched.push(prefix);
         }
         Some(rejection) => {
+            if let Some(previous) = from.rib_in.modified.remove(&key) {
+                store.release(previous);
+            }
             let route = ReceivedRoute {
                 attrs: Arc::clone(attrs),
                 rejected,
@@ -608,35 +693,120 @@ fn install(
 #[path = "multipath.rs"]
 mod multipath;
 
-/// Per event and peer: outgoing attribute sets by (source, attributes).
-type ExportCache = FxHashMap<(usize, usize), Option<Arc<PathAttrs>>>;
+#[path = "reevaluate.rs"]
+mod reevaluate;
+
+/// What the import policy makes of a route that passed the loop checks:
+/// its changed attributes (interned, one reference for the caller) or
+/// its rejection.
+fn import_decision(
+    store: &mut AttrStore,
+    policy: &PolicyEngine,
+    source: &SourcePeer,
+    prefix: IpNet,
+    attrs: &Arc<PathAttrs>,
+) -> (Option<Arc<PathAttrs>>, Option<super::table::Rejection>) {
+    let route = RouteContext {
+        prefix,
+        family: family_of(&prefix),
+        source,
+        original_next_hop: None,
+    };
+    match policy.import(&route, attrs) {
+        Decision::Accept => (None, None),
+        Decision::Modified(set) => (Some(store.intern(set)), None),
+        Decision::Reject => (None, Some(super::table::Rejection::Policy)),
+    }
+}
+
+/// Per event and peer: the export policy for that peer, and the outgoing
+/// attribute sets before export policy by (source, attributes).
+struct ExportCache {
+    sets: FxHashMap<(usize, usize), Option<Arc<PathAttrs>>>,
+    policy: Arc<PolicyEngine>,
+    target: TargetPeer,
+    /// No export policy and the default accepts: skip evaluation.
+    accept_all: bool,
+}
+
+impl ExportCache {
+    fn new(policy: &Arc<PolicyEngine>, target: &TargetPeer) -> ExportCache {
+        ExportCache {
+            sets: FxHashMap::default(),
+            accept_all: policy.export_accepts_all(target),
+            policy: Arc::clone(policy),
+            target: target.clone(),
+        }
+    }
+}
 
 fn release_cache(store: &mut AttrStore, cache: ExportCache) {
-    for attrs in cache.into_values().flatten() {
+    for attrs in cache.sets.into_values().flatten() {
         store.release(attrs);
     }
 }
 
-/// The attributes `target` gets for the best path `announced` in
-/// `family` (interned, one reference for the caller), computed once per
-/// event and best path.
+/// How export policy sees the source of a path.
+fn policy_source(source: &Source) -> SourcePeer {
+    SourcePeer {
+        address: source.peer,
+        local_address: None,
+        asn: source.peer_as,
+        router_id: source.router_id,
+        external: source.external,
+        route_server_client: false,
+    }
+}
+
+/// The attributes `target` gets for the best path `announced` of
+/// `prefix` (interned, one reference for the caller): the advertisement
+/// rules, computed once per event and best path, then the peer's export
+/// policy.
 fn exported(
     store: &mut AttrStore,
     cache: &mut ExportCache,
     announced: &Announced,
-    family: Family,
+    prefix: IpNet,
     target: &Target,
 ) -> Option<Arc<PathAttrs>> {
+    let family = family_of(&prefix);
     let key = (
         Arc::as_ptr(&announced.source) as usize,
         Arc::as_ptr(&announced.attrs) as usize,
     );
-    cache
+    let base = cache
+        .sets
         .entry(key)
         .or_insert_with(|| {
             export(&announced.source, &announced.attrs, family, target).map(|a| store.intern(a))
         })
-        .clone()
+        .clone()?;
+    if cache.accept_all {
+        return Some(base);
+    }
+    let source = policy_source(&announced.source);
+    let route = RouteContext {
+        prefix,
+        family,
+        source: &source,
+        original_next_hop: announced.attrs.next_hop().copied(),
+    };
+    match cache.policy.export(&route, &cache.target, &base) {
+        Decision::Accept => Some(base),
+        Decision::Modified(mut set) => {
+            store.release(base);
+            // LOCAL_PREF stays inside the AS whatever policy set (RFC 4271
+            // §5.1.5), as the advertisement rules stripped it before.
+            if target.external && !target.route_server_client {
+                set.remove(crate::wire::bgp::AttrType::LocalPref);
+            }
+            Some(store.intern(set))
+        }
+        Decision::Reject => {
+            store.release(base);
+            None
+        }
+    }
 }
 
 /// Brings `peer`'s Adj-RIB-Out for `prefix` in line with `best`, queueing
@@ -676,7 +846,7 @@ fn advertise(
             source: Arc::clone(&path.source),
             attrs: Arc::clone(&path.attrs),
         };
-        Some(exported(store, cache, &announced, family, target).map(|new| (announced, new)))
+        Some(exported(store, cache, &announced, prefix, target).map(|new| (announced, new)))
     });
     match desired {
         // The same best path as announced: nothing to do.
@@ -684,7 +854,7 @@ fn advertise(
         Some(Some((announced, new))) => {
             let unchanged = match old {
                 Some(old) => {
-                    let previous = exported(store, cache, old, family, target);
+                    let previous = exported(store, cache, old, prefix, target);
                     let same = previous.as_ref().is_some_and(|p| Arc::ptr_eq(p, &new));
                     if let Some(previous) = previous {
                         store.release(previous);

@@ -507,6 +507,16 @@ pub enum Rejection {
     OriginatorIdLoop,
     /// CLUSTER_LIST holds our cluster id (RFC 4456 §8).
     ClusterListLoop,
+    /// The import policy rejected it.
+    Policy,
+}
+
+impl Rejection {
+    /// A loop check (not policy) rejected it: a policy change cannot
+    /// accept it.
+    pub fn is_loop(self) -> bool {
+        !matches!(self, Rejection::Policy)
+    }
 }
 
 /// One route as received.
@@ -519,12 +529,16 @@ pub struct ReceivedRoute {
 }
 
 /// What one peer's pre-policy Adj-RIB-In holds beyond Loc-RIB: the routes
-/// rejected by the loop checks (gobgpd keeps those too). Its accepted
-/// routes are its Loc-RIB candidates.
+/// rejected by the loop checks or the import policy (gobgpd keeps those
+/// too), and the received attributes of routes the import policy changed.
+/// Its accepted routes are its Loc-RIB candidates.
 #[derive(Debug, Default)]
 pub struct AdjRibIn {
     /// Rejected routes by prefix and received path id.
     pub rejected: FxHashMap<RouteKey, ReceivedRoute>,
+    /// The attributes as received of accepted routes the import policy
+    /// changed (their Loc-RIB path holds the changed ones).
+    pub modified: FxHashMap<RouteKey, Arc<PathAttrs>>,
 }
 
 /// Pre-policy Adj-RIB-In of one peer: every route as received, loop
@@ -570,8 +584,9 @@ impl<'a> PrePolicy<'a> {
             .get(&key.0)
             .and_then(|d| d.path_of(self.source, key.1))
         {
+            let attrs = self.rib_in.modified.get(key).unwrap_or(&path.attrs);
             return Some(ReceivedRoute {
-                attrs: Arc::clone(&path.attrs),
+                attrs: Arc::clone(attrs),
                 rejected: None,
             });
         }
@@ -580,14 +595,15 @@ impl<'a> PrePolicy<'a> {
 
     /// Every route (walks Loc-RIB).
     pub fn iter(&self) -> impl Iterator<Item = (RouteKey, ReceivedRoute)> + 'a {
+        let modified = &self.rib_in.modified;
         let accepted = PostPolicy {
             loc: self.loc,
             source: self.source,
         }
         .iter()
-        .map(|(key, path)| {
+        .map(move |(key, path)| {
             let route = ReceivedRoute {
-                attrs: Arc::clone(&path.attrs),
+                attrs: Arc::clone(modified.get(&key).unwrap_or(&path.attrs)),
                 rejected: None,
             };
             (key, route)

@@ -17,6 +17,7 @@ use super::monitor::{Request, View};
 use super::monitoring::DUMP_CHUNK;
 use super::state::{Outgoing, Rib};
 use crate::config::Global;
+use crate::policy::PolicyEngine;
 
 /// How often an idle task looks at dumps waiting for queue room.
 const DUMP_POLL: Duration = Duration::from_millis(2);
@@ -32,11 +33,15 @@ struct Task {
 /// Runs until every sender of `events` is dropped.
 pub async fn run(
     global: Arc<Global>,
+    policy: Arc<PolicyEngine>,
     mut events: mpsc::Receiver<PeerEvent>,
     mut requests: mpsc::Receiver<Request>,
 ) {
+    let mut rib = Rib::new(global);
+    // Nothing to re-evaluate yet: no peer.
+    let _ = rib.set_policy(policy);
     let mut task = Task {
-        rib: Rib::new(global),
+        rib,
         exports: HashMap::new(),
         departed: HashMap::new(),
     };
@@ -49,6 +54,11 @@ pub async fn run(
                 None => break,
             },
             request = requests.recv(), if requests_open => match request {
+                Some(Request::Policy(policy)) => {
+                    tracing::info!("policy changed: routes evaluated again");
+                    let outgoing = task.rib.set_policy(policy);
+                    task.deliver(outgoing);
+                }
                 Some(request) => task.rib.request(request),
                 None => requests_open = false,
             },

@@ -407,7 +407,8 @@ fn counters_follow_duplicates_loops_and_treat_as_withdraw() {
     let counters = *rib.counters(peer).expect("peer is up");
     assert_eq!(counters.duplicates, 3);
     assert_eq!(counters.as_path_loops, 1);
-    assert_eq!(counters.rejected, 1);
+    // A loop is not a policy rejection (BMP type 0).
+    assert_eq!(counters.rejected, 0);
     assert_eq!(counters.treat_as_withdraw_updates, 1);
     assert_eq!(counters.treat_as_withdraw_prefixes, 2);
     // 3 announced + 1 looped - 2 treated as withdraw.
@@ -465,3 +466,6 @@ mod monitoring;
 
 #[path = "multipath_tests.rs"]
 mod multipath;
+
+#[path = "policy_tests.rs"]
+mod policy;
