@@ -23,8 +23,9 @@
 //!
 //! # Known issues
 //!
-//! - BMP pre-policy Adj-RIB-Out is the same stream as post-policy (the
-//!   candidates before export policy are not encoded separately).
+//! - BMP pre-policy Adj-RIB-Out under export policy announces each
+//!   changed prefix's candidate again and may withdraw one the collector
+//!   never saw (the view's own state is not kept).
 //! - Only IPv4 and IPv6 unicast; other families are ignored.
 //! - ADD-PATH send numbers paths by rank (see `state::multipath`), where
 //!   gobgpd keeps one id per path.

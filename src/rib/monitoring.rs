@@ -354,10 +354,8 @@ impl Rib {
                     .collect();
                 (cx, routes)
             }
-            View::AdjRibOutPre | View::AdjRibOutPost => {
-                let cx = info.negotiated.clone();
-                (cx, self.exported_routes(info.peer)?)
-            }
+            View::AdjRibOutPre => (info.negotiated.clone(), self.candidates(info.peer)?),
+            View::AdjRibOutPost => (info.negotiated.clone(), self.exported_routes(info.peer)?),
             View::LocRib => return None,
         };
         Some(Stage {

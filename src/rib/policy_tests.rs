@@ -216,3 +216,72 @@ fn default_reject_import_keeps_routes_out_of_loc_rib() {
     assert_eq!(rib.counters(a).expect("up").rejected, 3);
     assert_eq!(rib.loc_rib().prefixes(Family::IPV4_UNICAST), 0);
 }
+
+#[test]
+fn adj_rib_out_pre_policy_is_the_candidates_before_export_policy() {
+    use crate::rib::monitor::{Monitor, Queue, Request, Subscription, View, Views};
+    let config = config_with(BOTH);
+    let (mut rib, a, b) = rib_with(&config);
+    rib.update(a, &from_a(prefixes(2)));
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    rib.request(Request::Subscribe(Subscription {
+        views: Views::of(&[View::AdjRibOutPre, View::AdjRibOutPost]),
+        mirroring: false,
+        queue: Arc::new(Queue::new(1 << 20)),
+        tx,
+    }));
+    // Prepends to B: one (the rules) before export policy, three after.
+    let path_of = |messages: &[Bytes]| -> Vec<Vec<u32>> {
+        messages
+            .iter()
+            .filter_map(|m| match Message::decode(m.clone(), &cx()) {
+                Ok(Message::Update(u)) if !u.nlri.is_empty() => {
+                    match u.attribute(bgp::AttrType::AsPath).map(|a| a.value.clone()) {
+                        Some(AttrValue::AsPath(p)) => Some(p.segments[0].asns.clone()),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let mut seen = Vec::new();
+    while rib.dump_step(4096) {}
+    while let Ok(item) = rx.try_recv() {
+        if let Monitor::Route {
+            peer: Some(info),
+            view,
+            messages,
+            ..
+        } = item
+        {
+            if info.peer == b {
+                seen.push((view, path_of(&messages)));
+            }
+        }
+    }
+    assert_eq!(
+        seen,
+        vec![
+            (View::AdjRibOutPre, vec![vec![65001, 65002]]),
+            (View::AdjRibOutPost, vec![vec![65001, 65001, 65001, 65002]]),
+        ]
+    );
+    // Live: the rib publishes the pre-policy candidates itself.
+    let fresh = Nlri::new(IpNet::V4(
+        Ipv4Net::new(Ipv4Addr::new(10, 200, 0, 0), 16).expect("valid"),
+    ));
+    rib.update(a, &from_a(vec![fresh]));
+    let live: Vec<_> = std::iter::from_fn(|| rx.try_recv().ok())
+        .filter_map(|item| match item {
+            Monitor::Route {
+                peer: Some(info),
+                view: View::AdjRibOutPre,
+                messages,
+                ..
+            } if info.peer == b => Some(path_of(&messages)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(live, vec![vec![vec![65001, 65002]]]);
+}

@@ -449,6 +449,10 @@ impl Rib {
         for (id, peer) in peers.iter_mut() {
             let mut batch = Batch::default();
             let mut cache = ExportCache::new(policy, &peer.target_peer);
+            // BMP Adj-RIB-Out pre-policy, when export policy filters: the
+            // candidates before it (else the messages sent are both).
+            let mut candidates =
+                (monitors.wants(View::AdjRibOutPre) && !cache.accept_all).then(Batch::default);
             if peer.send_max.iter().any(|m| *m > 1) {
                 for prefix in &touched {
                     let max = multipath::send_max(peer, prefix);
@@ -472,7 +476,15 @@ impl Rib {
             } else {
                 for (prefix, best) in &bests {
                     advertise(store, peer, *prefix, *best, &mut cache, &mut batch);
+                    if let Some(candidates) = candidates.as_mut() {
+                        rib_out_pre::candidate(store, &mut cache, peer, *prefix, *best, candidates);
+                    }
                 }
+            }
+            if let Some(candidates) = candidates.filter(|c| !c.is_empty()) {
+                let messages = candidates.encode(&peer.info.negotiated, store);
+                let now = std::time::SystemTime::now();
+                monitors.route(Some(&peer.info), View::AdjRibOutPre, messages, now);
             }
             release_cache(store, cache);
             if !batch.is_empty() {
@@ -696,6 +708,9 @@ mod multipath;
 #[path = "reevaluate.rs"]
 mod reevaluate;
 
+#[path = "rib_out_pre.rs"]
+mod rib_out_pre;
+
 /// What the import policy makes of a route that passed the loop checks:
 /// its changed attributes (interned, one reference for the caller) or
 /// its rejection.
@@ -758,6 +773,28 @@ fn policy_source(source: &Source) -> SourcePeer {
     }
 }
 
+/// The advertisement rules' attributes for `announced` toward `target`
+/// (before export policy), once per event and best path.
+fn exported_base(
+    store: &mut AttrStore,
+    cache: &mut ExportCache,
+    announced: &Announced,
+    family: Family,
+    target: &Target,
+) -> Option<Arc<PathAttrs>> {
+    let key = (
+        Arc::as_ptr(&announced.source) as usize,
+        Arc::as_ptr(&announced.attrs) as usize,
+    );
+    cache
+        .sets
+        .entry(key)
+        .or_insert_with(|| {
+            export(&announced.source, &announced.attrs, family, target).map(|a| store.intern(a))
+        })
+        .clone()
+}
+
 /// The attributes `target` gets for the best path `announced` of
 /// `prefix` (interned, one reference for the caller): the advertisement
 /// rules, computed once per event and best path, then the peer's export
@@ -770,17 +807,7 @@ fn exported(
     target: &Target,
 ) -> Option<Arc<PathAttrs>> {
     let family = family_of(&prefix);
-    let key = (
-        Arc::as_ptr(&announced.source) as usize,
-        Arc::as_ptr(&announced.attrs) as usize,
-    );
-    let base = cache
-        .sets
-        .entry(key)
-        .or_insert_with(|| {
-            export(&announced.source, &announced.attrs, family, target).map(|a| store.intern(a))
-        })
-        .clone()?;
+    let base = exported_base(store, cache, announced, family, target)?;
     if cache.accept_all {
         return Some(base);
     }

@@ -156,8 +156,8 @@ impl Task {
         }
     }
 
-    /// Adj-RIB-Out Route Monitoring (RFC 8671): the messages as sent. With
-    /// no export policy the pre- and post-policy views are the same.
+    /// Adj-RIB-Out Route Monitoring (RFC 8671): the messages as sent
+    /// (post-policy, and pre-policy too when no export policy applies).
     fn monitor_sent(&mut self, peer: PeerId, messages: &[bytes::Bytes]) {
         let monitors = self.rib.monitors();
         let views = [View::AdjRibOutPre, View::AdjRibOutPost];
@@ -168,7 +168,13 @@ impl Task {
             return;
         };
         let now = SystemTime::now();
+        // With export policy the rib publishes the pre-policy candidates
+        // itself (they are not the messages sent).
+        let unfiltered = self.rib.export_unfiltered(peer);
         for view in views {
+            if view == View::AdjRibOutPre && !unfiltered {
+                continue;
+            }
             self.rib
                 .monitors_mut()
                 .route(Some(&info), view, messages.to_vec(), now);
