@@ -1,6 +1,6 @@
 //! What the FSM does with a received message in each state (RFC 4271
-//! §8.2.2, events 19–28): OPEN checks and collision-free progress to
-//! Established, KEEPALIVE, UPDATE, NOTIFICATION and FSM errors.
+//! §8.2.2, events 19–28): OPEN checks and the steps to Established,
+//! KEEPALIVE, UPDATE, NOTIFICATION and FSM errors.
 
 use super::*;
 
