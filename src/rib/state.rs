@@ -223,7 +223,14 @@ impl Rib {
             from.counters.treat_as_withdraw_updates += 1;
             from.counters.treat_as_withdraw_prefixes += announced as u64;
         }
-        for (family, nlri) in update.withdrawals() {
+        // Withdrawals the peer sent (the rest are treat-as-withdraw
+        // announcements): only those count as duplicate withdraws.
+        let explicit = update.withdrawn.len()
+            + match update.mp_unreach() {
+                Some(crate::wire::bgp::MpUnreach::Prefixes { withdrawn, .. }) => withdrawn.len(),
+                _ => 0,
+            };
+        for (i, (family, nlri)) in update.withdrawals().enumerate() {
             if family_index(family).is_none() {
                 continue;
             }
@@ -239,7 +246,7 @@ impl Rib {
             } else if let Some(route) = from.rib_in.rejected.remove(&key) {
                 from.counters.adj_rib_in.sub(family);
                 store.release(route.attrs);
-            } else {
+            } else if i < explicit {
                 from.counters.unknown_withdrawals += 1;
             }
         }

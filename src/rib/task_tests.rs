@@ -418,6 +418,24 @@ fn counters_follow_duplicates_loops_and_treat_as_withdraw() {
     let post = rib.adj_rib_in_post_policy(peer).expect("peer is up");
     assert_eq!(post.iter().count(), 1);
     assert_eq!(rib.adj_rib_in(peer).map(|t| t.len()), Some(2));
+    // Treat-as-withdraw of prefixes never received is no duplicate
+    // withdraw (BMP type 2); an explicit withdrawal of one is.
+    let unknown = Nlri::new(IpNet::V4(
+        Ipv4Net::new(Ipv4Addr::new(192, 168, 0, 0), 16).expect("valid"),
+    ));
+    rib.update(
+        peer,
+        &treat_as_withdraw(announcement(vec![unknown], 65002, next_hop)),
+    );
+    assert_eq!(rib.counters(peer).map(|c| c.unknown_withdrawals), Some(0));
+    rib.update(
+        peer,
+        &Update {
+            withdrawn: vec![unknown],
+            ..Update::default()
+        },
+    );
+    assert_eq!(rib.counters(peer).map(|c| c.unknown_withdrawals), Some(1));
 }
 
 #[test]
