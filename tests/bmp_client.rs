@@ -714,6 +714,52 @@ async fn mirroring_is_byte_exact() {
     handle.shutdown().await;
 }
 
+/// Mirrored messages sent while no collector was connected are lost: the
+/// next connection says so (Information code 1) after each Peer Up; the
+/// first connection does not.
+#[tokio::test]
+async fn a_reconnection_with_mirroring_reports_lost_messages_per_peer() {
+    let collector = Collector::bind().await;
+    let mut rib = fake_rib(None);
+    let mut server = collector.server();
+    server.route_mirroring = true;
+    let handle = start(&[server], &rib);
+    let info = session(7);
+    for round in 0..2 {
+        let mut conn = collector.accept().await;
+        let sub = rib.subscription().await;
+        assert!(push(&sub, Monitor::PeerUp { info: info.clone() }));
+        assert!(push(&sub, Monitor::Synced));
+        let good = update(3, round);
+        assert!(push(
+            &sub,
+            Monitor::Mirror {
+                info: info.clone(),
+                message: good.clone(),
+                errored: false,
+                at: at(3),
+            }
+        ));
+        conn.initiation("bgpd").await;
+        assert!(matches!(conn.expect().await, Message::PeerUp(_)));
+        if round == 1 {
+            match conn.expect().await {
+                Message::RouteMirroring(m) => assert_eq!(
+                    m.tlvs,
+                    vec![MirrorTlv::Information(MirrorInformation::MessagesLost)]
+                ),
+                other => panic!("expected messages lost, got {other:?}"),
+            }
+        }
+        match conn.expect().await {
+            Message::RouteMirroring(m) => assert_eq!(m.tlvs, vec![MirrorTlv::BgpMessage(good)]),
+            other => panic!("expected the mirrored UPDATE, got {other:?}"),
+        }
+        drop(conn);
+    }
+    handle.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_restarting_collector_gets_a_fresh_subscription_each_time() {
     let collector = Collector::bind().await;

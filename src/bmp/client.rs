@@ -164,6 +164,9 @@ struct Session {
     up: HashSet<PeerId>,
     synced: bool,
     scratch: Box<[u8; 4096]>,
+    /// Mirroring, on a connection after another: each Peer Up is followed
+    /// by a "messages lost" Route Mirroring message.
+    report_lost: bool,
 }
 
 impl Client {
@@ -171,6 +174,9 @@ impl Client {
     pub(crate) async fn run(self, mut stop: oneshot::Receiver<Stop>) {
         let station = format!("{}:{}", self.server.address, self.server.port);
         let mut backoff = Backoff::new(self.options.backoff_min, self.options.backoff_max);
+        // A connection after the first one: mirrored messages were lost in
+        // between.
+        let mut resumed = false;
         loop {
             let connected = tokio::select! {
                 _ = &mut stop => return,
@@ -182,8 +188,9 @@ impl Client {
                     info!(Topic = "bmp", Key = %station, address = ?peer, "connected to the BMP station");
                     self.counters.connections.fetch_add(1, Ordering::Relaxed);
                     self.counters.connected.store(true, Ordering::Relaxed);
-                    let end = self.session(stream, &mut stop, &station).await;
+                    let end = self.session(stream, &mut stop, &station, resumed).await;
                     self.counters.connected.store(false, Ordering::Relaxed);
+                    resumed = true;
                     end
                 }
                 Err(error) => {
@@ -216,6 +223,7 @@ impl Client {
         stream: TcpStream,
         stop: &mut oneshot::Receiver<Stop>,
         station: &str,
+        resumed: bool,
     ) -> End {
         let (reader, writer) = stream.into_split();
         let views = self.server.route_monitoring_policy;
@@ -259,6 +267,7 @@ impl Client {
             up: HashSet::new(),
             synced: false,
             scratch: Box::new([0; 4096]),
+            report_lost: resumed && self.server.route_mirroring,
         };
         let mut stats_timer = self.server.statistics_timeout.map(|period| {
             let mut timer = tokio::time::interval_at(Instant::now() + period, period);
@@ -398,6 +407,13 @@ impl Client {
         }
         if let Err(error) = encode::monitor(item, &self.local, out) {
             warn!(Topic = "bmp", Key = %station, %error, "cannot encode a monitoring message; skipped");
+        }
+        if let Monitor::PeerUp { info } = item {
+            if session.report_lost {
+                if let Err(error) = encode::mirror_lost(info, SystemTime::now(), out) {
+                    warn!(Topic = "bmp", Key = %station, %error, "cannot encode a messages-lost report");
+                }
+            }
         }
     }
 

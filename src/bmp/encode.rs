@@ -227,6 +227,22 @@ pub fn mirror(
     .encode(out)
 }
 
+/// Route Mirroring saying messages from `info`'s peer may have been lost
+/// (RFC 7854 §4.7, Information code 1): sent after the peer's Peer Up on
+/// a connection that replaces a lost or overflowed one, since what the
+/// peer sent in between was not mirrored.
+pub fn mirror_lost(
+    info: &SessionInfo,
+    at: SystemTime,
+    out: &mut BytesMut,
+) -> Result<(), EncodeError> {
+    Message::RouteMirroring(RouteMirroring {
+        peer: session_header(info, PeerFlags::EMPTY, at),
+        tlvs: vec![MirrorTlv::Information(MirrorInformation::MessagesLost)],
+    })
+    .encode(out)
+}
+
 /// Appends the BMP messages of one monitoring item. [`Monitor::Synced`]
 /// has none.
 ///
