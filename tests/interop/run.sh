@@ -7,11 +7,13 @@
 #   SKIP_BUILD=1    do not run cargo (use binaries already in $BGPD_BIN_DIR)
 #   TEST_TIMEOUT    seconds per test (default 600)
 #   LOG_DIR         where per-test logs go (default: a temp dir, printed)
+# Arguments, if any, name the tests to run (test_bmp_pmbmpd or bmp_pmbmpd);
+# without arguments every test runs.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
-export BGPD_BIN_DIR=${BGPD_BIN_DIR:-$ROOT/target/release}
+export BGPD_BIN_DIR=${BGPD_BIN_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/release}
 LOG_DIR=${LOG_DIR:-$(mktemp -d /tmp/bgpd-interop-logs.XXXXXX)}
 TEST_TIMEOUT=${TEST_TIMEOUT:-600}
 mkdir -p "$LOG_DIR"
@@ -27,8 +29,17 @@ fi
 
 pass=0
 fail=0
-for t in tests/interop/test_*.sh; do
-  [ -e "$t" ] || continue
+tests=()
+if [ "$#" -gt 0 ]; then
+  for a in "$@"; do
+    a=$(basename "$a" .sh)
+    tests+=("tests/interop/test_${a#test_}.sh")
+  done
+else
+  tests=(tests/interop/test_*.sh)
+fi
+for t in "${tests[@]}"; do
+  [ -e "$t" ] || { echo "FAIL $t (no such test)"; fail=$((fail + 1)); continue; }
   name=$(basename "$t" .sh)
   name=${name#test_}
   if timeout --kill-after=30 "$TEST_TIMEOUT" bash "$t" >"$LOG_DIR/$name.log" 2>&1; then
