@@ -327,7 +327,7 @@ impl Rib {
             peer: None,
             view: View::LocRib,
             cx: loc_rib_context(),
-            routes,
+            routes: grouped(routes),
             done: 0,
         }
     }
@@ -362,7 +362,7 @@ impl Rib {
             peer: Some(info.clone()),
             view,
             cx,
-            routes,
+            routes: grouped(routes),
             done: 0,
         })
     }
@@ -406,6 +406,14 @@ impl Rib {
             monitors.recompute();
         }
     }
+}
+
+/// `routes` ordered by attribute set, so that a dump chunk packs the
+/// routes sharing a set into one UPDATE (table order would put about one
+/// route in each).
+fn grouped(mut routes: Vec<(Nlri, Arc<PathAttrs>)>) -> Vec<(Nlri, Arc<PathAttrs>)> {
+    routes.sort_unstable_by_key(|(_, attrs)| Arc::as_ptr(attrs) as usize);
+    routes
 }
 
 /// Encodes the next `budget` routes of `s`'s dump; false when the

@@ -243,6 +243,7 @@ async fn a_dump_in_chunks_with_changes_during_it_has_no_gap_and_no_duplicate() {
 
     let mut applied = Applied::default();
     let mut items = 0;
+    let mut messages = 0;
     let mut synced = false;
     let mut after_sync = 0;
     // Until Loc-RIB holds what the rib now holds (bounded by count).
@@ -258,10 +259,11 @@ async fn a_dump_in_chunks_with_changes_during_it_has_no_gap_and_no_duplicate() {
             Monitor::Synced => synced = true,
             Monitor::Route {
                 view: View::LocRib,
-                messages,
+                messages: batch,
                 ..
             } => {
-                applied.apply(&messages);
+                messages += batch.len();
+                applied.apply(&batch);
                 if synced {
                     after_sync += 1;
                 }
@@ -272,6 +274,7 @@ async fn a_dump_in_chunks_with_changes_during_it_has_no_gap_and_no_duplicate() {
         }
     }
     assert!(items > 2, "the dump came in several chunks");
+    assert!(messages > 0);
     assert_eq!(applied.end_of_rib.len(), 2, "one End-of-RIB per family");
     let _ = after_sync;
     finish(rib.events, rib.task).await;
@@ -354,5 +357,35 @@ async fn peer_down_carries_its_reason_and_stats_count_the_tables() {
         }
         other => panic!("expected Peer Down, got {other:?}"),
     }
+    finish(rib.events, rib.task).await;
+}
+
+#[tokio::test]
+async fn a_dump_packs_the_routes_of_each_attribute_set_together() {
+    let (config, rib) = spawn_with_requests();
+    let (a, mut b) = a_and_b(&rib.events, &config).await;
+    // 2000 attribute sets (one MED each) of 4 prefixes.
+    let nlri = prefixes(8000);
+    for (med, chunk) in nlri.chunks(4).enumerate() {
+        let mut update = from_a(chunk.to_vec());
+        update
+            .attributes
+            .push(PathAttribute::new(AttrValue::MultiExitDisc(med as u32)));
+        send_update(&rib.events, &a, update).await;
+    }
+    collect(&mut b, nlri.len(), false).await;
+    let mut client = subscribe(&rib, &[View::LocRib], 64 << 20).await;
+    let mut applied = Applied::default();
+    let mut messages = 0;
+    for item in client.until_synced().await {
+        if let Monitor::Route { messages: m, .. } = item {
+            messages += m.len();
+            applied.apply(&m);
+        }
+    }
+    assert_eq!(applied.routes.len(), 8000);
+    // One UPDATE per set, and two End-of-RIBs; table order would give
+    // about one UPDATE per route.
+    assert_eq!(messages, 2000 + 2);
     finish(rib.events, rib.task).await;
 }
