@@ -9,6 +9,11 @@
 //!
 //! - a path is never sent back to the peer it came from (gobgpd does the
 //!   same for ordinary peers);
+//! - well-known communities (RFC 1997), as the path is in the Loc-RIB
+//!   (after import policy): NO_ADVERTISE goes to no peer, NO_EXPORT and
+//!   NO_EXPORT_SUBCONFED (no confederations here) to no eBGP peer;
+//!   route-server clients get the path unfiltered (RFC 7947: the route
+//!   server is transparent). gobgpd 3.10 ignores both communities;
 //! - to an eBGP peer that is not a route-server client, a path whose
 //!   AS_PATH holds that peer's AS is not sent (gobgpd's export AS-loop
 //!   check), unless `replace-peer-as` rewrites it;
@@ -50,7 +55,8 @@ use super::event::{PeerId, SessionInfo};
 use super::table::Source;
 use crate::config::{Global, PeerType, RemovePrivateAs};
 use crate::wire::bgp::{
-    Aggregator, AsPath, AttrType, AttrValue, NextHop, PathAttribute, Segment, SegmentType,
+    Aggregator, AsPath, AttrType, AttrValue, Community, NextHop, PathAttribute, Segment,
+    SegmentType,
 };
 use crate::wire::Family;
 
@@ -156,6 +162,9 @@ pub fn export(
     if source.peer == Some(target.peer) {
         return None;
     }
+    if !target.route_server_client && well_known_forbid(attrs, target.external) {
+        return None;
+    }
     if target.external
         && !target.route_server_client
         && !target.replace_peer_as
@@ -219,6 +228,22 @@ pub fn export(
         out.set_next_hop(target.self_next_hop(family)?);
     }
     ipv4_next_hop_for(out, family, target)
+}
+
+/// Whether the path's well-known communities (RFC 1997) forbid sending
+/// it to a peer (`external`: an eBGP peer).
+fn well_known_forbid(attrs: &PathAttrs, external: bool) -> bool {
+    let Some(PathAttribute {
+        value: AttrValue::Communities(list),
+        ..
+    }) = attrs.get(AttrType::Communities)
+    else {
+        return false;
+    };
+    list.iter().any(|c| {
+        *c == Community::NO_ADVERTISE
+            || (external && (*c == Community::NO_EXPORT || *c == Community::NO_EXPORT_SUBCONFED))
+    })
 }
 
 /// The eBGP rules of [`PathAttrs::ebgp_export`] on the decoded

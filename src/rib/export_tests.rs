@@ -572,3 +572,46 @@ fn ebgp_export_on_the_encoding_equals_the_decoded_edit() {
         }
     }
 }
+
+#[test]
+fn no_export_route_goes_to_ibgp_peers_only() {
+    let a = attrs(
+        &[65003],
+        vec![AttrValue::Communities(vec![Community::NO_EXPORT])],
+    );
+    let s = source(3, true, false);
+    assert!(export(&s, &a, Family::IPV4_UNICAST, &target(4, true)).is_none());
+    assert!(export(&s, &a, Family::IPV4_UNICAST, &target(5, false)).is_some());
+    let sub = attrs(
+        &[65003],
+        vec![AttrValue::Communities(vec![Community::NO_EXPORT_SUBCONFED])],
+    );
+    assert!(export(&s, &sub, Family::IPV4_UNICAST, &target(4, true)).is_none());
+}
+
+#[test]
+fn no_advertise_route_goes_to_no_peer() {
+    let a = attrs(
+        &[65003],
+        vec![AttrValue::Communities(vec![
+            Community(65003 << 16 | 1),
+            Community::NO_ADVERTISE,
+        ])],
+    );
+    let s = source(3, true, false);
+    assert!(export(&s, &a, Family::IPV4_UNICAST, &target(4, true)).is_none());
+    assert!(export(&s, &a, Family::IPV4_UNICAST, &target(5, false)).is_none());
+}
+
+#[test]
+fn route_server_client_gets_no_export_routes() {
+    let a = attrs(
+        &[65003],
+        vec![AttrValue::Communities(vec![Community::NO_EXPORT])],
+    );
+    let rs = Target {
+        route_server_client: true,
+        ..target(4, true)
+    };
+    assert!(export(&source(3, true, false), &a, Family::IPV4_UNICAST, &rs).is_some());
+}
