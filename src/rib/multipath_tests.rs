@@ -3,21 +3,8 @@
 
 use super::*;
 
-const CONFIG: &str = r#"
-[global.config]
-as = 65001
-router-id = "192.0.2.1"
-
-[[neighbors]]
-[neighbors.config]
-neighbor-address = "192.0.2.2"
-peer-as = 65002
-
-[[neighbors]]
-[neighbors.config]
-neighbor-address = "192.0.2.3"
-peer-as = 65003
-
+/// A third neighbor, with ADD-PATH send-max 2, beside A and B.
+const THIRD: &str = r#"
 [[neighbors]]
 [neighbors.config]
 neighbor-address = "192.0.2.4"
@@ -90,7 +77,7 @@ async fn next_paths(fake: &mut Fake) -> (Vec<(u32, IpNet, u32)>, Vec<(u32, IpNet
 
 #[tokio::test]
 async fn send_max_two_sends_the_two_best_paths_by_rank() {
-    let config = config::parse(CONFIG, "test.toml").expect("parses");
+    let config = config::parse(&format!("{CONFIG}{THIRD}"), "test.toml").expect("parses");
     let crate::rib::RibHandle { events, task, .. } =
         crate::rib::spawn(Arc::new(config.global.clone()));
     let mut a = up(&events, &config, 2).await;
