@@ -16,7 +16,7 @@ use std::cell::RefCell;
 
 use regex::Regex;
 
-use super::community::decimal;
+use super::community::push_decimal;
 use super::error::EntryProblem;
 use crate::wire::bgp::{AsPath, SegmentType};
 
@@ -117,7 +117,7 @@ pub(crate) fn write_text(path: Option<&AsPath>, out: &mut String) {
             if j > 0 {
                 out.push(separator);
             }
-            out.push_str(decimal(*asn, &mut [0; 10]));
+            push_decimal(out, *asn);
         }
         out.push_str(close);
     }
@@ -135,10 +135,85 @@ pub(crate) fn write_sequence(path: Option<&AsPath>, out: &mut Vec<u32>) {
     }
 }
 
+/// The segments of an encoded AS_PATH (4-octet ASNs): (segment type,
+/// ASNs as octets); stops at the first malformed segment (a stored value
+/// always decodes, so there is none).
+fn encoded_segments(mut value: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
+    std::iter::from_fn(move || {
+        let (&[kind, count], rest) = value.split_first_chunk::<2>()?;
+        let (asns, rest) = rest.split_at_checked(usize::from(count) * 4)?;
+        value = rest;
+        Some((kind, asns))
+    })
+}
+
+fn encoded_asns(asns: &[u8]) -> impl Iterator<Item = u32> + '_ {
+    asns.chunks_exact(4)
+        .map(|a| u32::from_be_bytes([a[0], a[1], a[2], a[3]]))
+}
+
+/// [`write_text`] for an encoded AS_PATH (segment types 1 AS_SET,
+/// 2 AS_SEQUENCE, 3 AS_CONFED_SEQUENCE, 4 AS_CONFED_SET).
+pub(crate) fn write_encoded_text(value: &[u8], out: &mut String) {
+    out.clear();
+    for (i, (kind, asns)) in encoded_segments(value).enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let (open, separator, close) = match kind {
+            1 => ("{", ',', "}"),
+            3 => ("(", ' ', ")"),
+            4 => ("[", ',', "]"),
+            _ => ("", ' ', ""),
+        };
+        out.push_str(open);
+        for (j, asn) in encoded_asns(asns).enumerate() {
+            if j > 0 {
+                out.push(separator);
+            }
+            push_decimal(out, asn);
+        }
+        out.push_str(close);
+    }
+}
+
+/// [`write_sequence`] for an encoded AS_PATH.
+pub(crate) fn write_encoded_sequence(value: &[u8], out: &mut Vec<u32>) {
+    out.clear();
+    for (kind, asns) in encoded_segments(value) {
+        match kind {
+            2 => out.extend(encoded_asns(asns)),
+            _ => out.push(0),
+        }
+    }
+}
+
 thread_local! {
     /// Scratch buffers, so that matching allocates nothing per route.
     static SCRATCH: RefCell<(String, Vec<u32>)> =
         const { RefCell::new((String::new(), Vec::new())) };
+}
+
+/// Runs `f` with the sequence list and text `fill` writes into the
+/// scratch buffers.
+fn with_scratch<R>(
+    fill: impl Fn(&mut String, &mut Vec<u32>),
+    f: impl FnOnce(&[u32], &str) -> R,
+) -> R {
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => {
+            let (string, sequence) = &mut *scratch;
+            string.clear();
+            fill(string, sequence);
+            f(sequence, string)
+        }
+        // Re-entered (not done by this module): use fresh buffers.
+        Err(_) => {
+            let (mut string, mut sequence) = (String::new(), Vec::new());
+            fill(&mut string, &mut sequence);
+            f(&sequence, &string)
+        }
+    })
 }
 
 /// Runs `f` with the path's sequence list and, when `text` is asked for,
@@ -148,27 +223,29 @@ pub(crate) fn with_path<R>(
     text: bool,
     f: impl FnOnce(&[u32], &str) -> R,
 ) -> R {
-    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-        Ok(mut scratch) => {
-            let (string, sequence) = &mut *scratch;
-            write_sequence(path, sequence);
-            if text {
-                write_text(path, string);
-            } else {
-                string.clear();
-            }
-            f(sequence, string)
+    let fill = |string: &mut String, sequence: &mut Vec<u32>| {
+        write_sequence(path, sequence);
+        if text {
+            write_text(path, string);
         }
-        // Re-entered (not done by this module): use fresh buffers.
-        Err(_) => {
-            let (mut string, mut sequence) = (String::new(), Vec::new());
-            write_sequence(path, &mut sequence);
-            if text {
-                write_text(path, &mut string);
-            }
-            f(&sequence, &string)
+    };
+    with_scratch(fill, f)
+}
+
+/// [`with_path`] for an encoded AS_PATH (4-octet ASNs, empty for no
+/// path), read in place.
+pub(crate) fn with_encoded_path<R>(
+    value: &[u8],
+    text: bool,
+    f: impl FnOnce(&[u32], &str) -> R,
+) -> R {
+    let fill = |string: &mut String, sequence: &mut Vec<u32>| {
+        write_encoded_sequence(value, sequence);
+        if text {
+            write_encoded_text(value, string);
         }
-    })
+    };
+    with_scratch(fill, f)
 }
 
 #[cfg(test)]

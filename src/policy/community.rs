@@ -74,7 +74,13 @@ impl Text {
 impl Text {
     /// Appends `n` in decimal.
     pub fn push_decimal(&mut self, n: u32) {
-        let _ = self.write_str(decimal(n, &mut [0; 10]));
+        let mut digits = [0u8; 10];
+        let written = decimal_octets(n, &mut digits);
+        let end = self.len + written.len();
+        if let Some(slot) = self.buf.get_mut(self.len..end) {
+            slot.copy_from_slice(written);
+            self.len = end;
+        }
     }
 }
 
@@ -88,9 +94,10 @@ impl Write for Text {
     }
 }
 
-/// The decimal digits of `n`, written without `fmt` (this runs for every
-/// community and AS of every route a regex looks at).
-pub(crate) fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &str {
+/// The decimal digits of `n` as ASCII octets, written without `fmt`
+/// (this runs for every community and AS of every route a regex looks
+/// at).
+fn decimal_octets(mut n: u32, buf: &mut [u8; 10]) -> &[u8] {
     let mut start = buf.len();
     for slot in buf.iter_mut().rev() {
         // n % 10 < 10: the cast cannot truncate.
@@ -101,7 +108,20 @@ pub(crate) fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &str {
             break;
         }
     }
-    std::str::from_utf8(buf.get(start..).unwrap_or_default()).unwrap_or_default()
+    buf.get(start..).unwrap_or_default()
+}
+
+/// The decimal digits of `n`.
+#[cfg(test)]
+pub(crate) fn decimal(n: u32, buf: &mut [u8; 10]) -> &str {
+    std::str::from_utf8(decimal_octets(n, buf)).unwrap_or_default()
+}
+
+/// Appends the decimal digits of `n` to `out`.
+pub(crate) fn push_decimal(out: &mut String, n: u32) {
+    for &digit in decimal_octets(n, &mut [0; 10]) {
+        out.push(char::from(digit));
+    }
 }
 
 /// All ASCII digits, and at least one.
@@ -386,6 +406,9 @@ mod tests {
     fn decimal_writes_every_digit() {
         for n in [0, 7, 10, 65535, 4_294_967_295] {
             assert_eq!(decimal(n, &mut [0; 10]), n.to_string());
+            let mut text = String::from("x");
+            push_decimal(&mut text, n);
+            assert_eq!(text, format!("x{n}"));
         }
     }
 

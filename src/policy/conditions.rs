@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
-use super::as_path::{with_path, AsPathPattern};
+use super::as_path::{with_encoded_path, with_path, AsPathPattern};
 use super::community::{CommunityPattern, ExtPattern, LargePattern};
 use super::error::{PolicyError, SetKind};
 use super::prefix_set::{NeighborTable, PrefixTable};
@@ -238,7 +238,7 @@ impl CompiledConditions {
             && self
                 .community_count
                 .as_ref()
-                .map_or(true, |c| compare(c, route.communities().len() as u64))
+                .map_or(true, |c| compare(c, route.community_values().len() as u64))
             && self.community_matches(route)
             && self.ext_community_matches(route)
             && self.large_community_matches(route)
@@ -290,8 +290,8 @@ impl CompiledConditions {
         let Some((members, option)) = &self.community else {
             return true;
         };
-        let values = route.communities();
-        quantify(members, *option, |m| values.iter().any(|c| m.matches(*c)))
+        let values = route.community_values();
+        quantify(members, *option, |m| values.iter().any(|c| m.matches(c)))
     }
 
     fn ext_community_matches(&self, route: &Route<'_>) -> bool {
@@ -316,8 +316,12 @@ impl CompiledConditions {
             return true;
         };
         let text = members.iter().any(AsPathPattern::needs_text);
-        with_path(route.as_path(), text, |sequence, text| {
+        let matches = |sequence: &[u32], text: &str| {
             quantify(members, *option, |m| m.matches(sequence, text))
-        })
+        };
+        match route.encoded_as_path() {
+            Some(encoded) => with_encoded_path(encoded, text, matches),
+            None => with_path(route.as_path(), text, matches),
+        }
     }
 }

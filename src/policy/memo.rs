@@ -14,7 +14,7 @@
 //! not count as a holder: the rib's attribute store forgets a set when its
 //! strong count drops, and must keep doing so.
 //!
-//! Both tables are small and per thread (the rib task's), so nothing is
+//! The tables are small and per thread (the rib task's), so nothing is
 //! shared and nothing grows without bound.
 
 use std::cell::RefCell;
@@ -55,8 +55,15 @@ struct Built {
     result: Option<PathAttrs>,
 }
 
+/// Changed sets asked for last, checked before the table: the routes of
+/// one UPDATE come one after the other, so most questions are the last
+/// one or the one before again, answered without hashing the changes.
+const RECENT: usize = 2;
+
 thread_local! {
     static ANSWERS: RefCell<Vec<Option<Answers>>> = const { RefCell::new(Vec::new()) };
+    static RECENT_BUILT: RefCell<([Option<Built>; RECENT], usize)> =
+        const { RefCell::new(([None, None], 0)) };
     static BUILT: RefCell<FxHashMap<u64, Built>> = RefCell::new(FxHashMap::default());
 }
 
@@ -115,6 +122,39 @@ pub(crate) fn attributes_match(
 
 /// `base` with `changes` made (`None`: equal to `base`), built once.
 pub(crate) fn built(base: &Arc<PathAttrs>, changes: Changes) -> Option<PathAttrs> {
+    let is = |entry: &Built, changes: &Changes| {
+        Weak::as_ptr(&entry.base) == Arc::as_ptr(base) && entry.changes == *changes
+    };
+    let recent = RECENT_BUILT.with(|recent| {
+        let recent = recent.try_borrow().ok()?;
+        recent
+            .0
+            .iter()
+            .flatten()
+            .find(|entry| is(entry, &changes))
+            .map(|entry| entry.result.clone())
+    });
+    if let Some(result) = recent {
+        return result;
+    }
+    let result = built_in_table(base, &changes);
+    RECENT_BUILT.with(|recent| {
+        if let Ok(mut recent) = recent.try_borrow_mut() {
+            let (slots, next) = &mut *recent;
+            if let Some(slot) = slots.get_mut(*next) {
+                *slot = Some(Built {
+                    base: Arc::downgrade(base),
+                    changes,
+                    result: result.clone(),
+                });
+            }
+            *next = (*next + 1) % RECENT;
+        }
+    });
+    result
+}
+
+fn built_in_table(base: &Arc<PathAttrs>, changes: &Changes) -> Option<PathAttrs> {
     let build = |changes: &Changes| {
         let result = changes.apply_to(base);
         (result != **base).then_some(result)
@@ -125,14 +165,14 @@ pub(crate) fn built(base: &Arc<PathAttrs>, changes: Changes) -> Option<PathAttrs
     let key = hasher.finish();
     BUILT.with(|table| {
         let Ok(mut table) = table.try_borrow_mut() else {
-            return build(&changes);
+            return build(changes);
         };
         if let Some(entry) = table.get(&key) {
-            if Weak::as_ptr(&entry.base) == Arc::as_ptr(base) && entry.changes == changes {
+            if Weak::as_ptr(&entry.base) == Arc::as_ptr(base) && entry.changes == *changes {
                 return entry.result.clone();
             }
         }
-        let result = build(&changes);
+        let result = build(changes);
         if table.len() >= BUILT_LIMIT {
             table.clear();
         }
@@ -140,7 +180,7 @@ pub(crate) fn built(base: &Arc<PathAttrs>, changes: Changes) -> Option<PathAttrs
             key,
             Built {
                 base: Arc::downgrade(base),
-                changes,
+                changes: changes.clone(),
                 result: result.clone(),
             },
         );
@@ -209,5 +249,21 @@ mod tests {
             ..Changes::default()
         };
         assert_eq!(built(&a, same), None, "no change: none");
+    }
+
+    #[test]
+    fn recent_sets_are_told_apart_by_base_and_changes() {
+        let (a, b) = (attrs(4), attrs(5));
+        let med = |value| Changes {
+            med: Some(value),
+            ..Changes::default()
+        };
+        let from_a = built(&a, med(5)).expect("changed");
+        let from_b = built(&b, med(5)).expect("changed");
+        assert_eq!(from_a.local_pref(), Some(4));
+        assert_eq!(from_b.local_pref(), Some(5));
+        assert_eq!(built(&a, med(5)), Some(from_a));
+        assert_eq!(built(&a, med(6)).and_then(|s| s.med()), Some(6));
+        assert_eq!(built(&b, med(5)), Some(from_b));
     }
 }

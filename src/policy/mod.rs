@@ -27,13 +27,18 @@
 //!   parsing and matching;
 //! - `sets`: the compiled sets and the `any`/`all`/`invert` rule;
 //! - `conditions`, `actions`: one statement's parts;
-//! - `route`: the route under evaluation, decoded lazily, with the changes
-//!   actions make kept beside it and applied once at the end.
+//! - `route`: the route under evaluation, read in place or decoded
+//!   lazily, with the changes actions make kept beside it and applied
+//!   once at the end.
 //!
-//! Building a changed attribute set (decode, change, encode) costs far
-//! more than the conditions; the routes of one UPDATE share a set and a
-//! policy usually changes them alike, so each thread keeps the last few
-//! thousand sets built, keyed by the received set and the changes.
+//! A changed attribute set is built on the received set's encoding
+//! (`PathAttrs::splice`: the new values spliced in, the rest copied),
+//! and conditions read communities and the AS path from the encoding in
+//! place (`PathAttrs::encoded_value`); the decoded path is kept for sets
+//! stored decoded and for values that would not round-trip. The routes
+//! of one UPDATE share a set and a policy usually changes them alike, so
+//! each thread still keeps the last few thousand sets built, keyed by the
+//! received set and the changes (the last two checked first).
 //!
 //! # Known issues
 //!
@@ -79,6 +84,8 @@ mod actions_tests;
 mod conditions_tests;
 #[cfg(test)]
 mod engine_tests;
+#[cfg(test)]
+mod route_tests;
 #[cfg(test)]
 mod test_support;
 

@@ -8,7 +8,8 @@
 //! `/14` entry's range would allow it (reference §2.1).
 //!
 //! Here each entry length has a hash table from the masked address to the
-//! set of route lengths its ranges allow. A lookup probes the distinct
+//! set of route lengths its ranges allow (IPv4 entries in a table of
+//! their own with 8-octet keys and values, small enough to stay cached). A lookup probes the distinct
 //! entry lengths from the longest down to the route's own, so it costs at
 //! most 33 (IPv4) or 129 (IPv6) probes whatever the set's size, and in
 //! practice as many as the set has distinct lengths.
@@ -65,10 +66,26 @@ pub(crate) struct PrefixTable {
     /// `true` for IPv4 entries; `None` for an empty set, which matches
     /// no route (its family is unknown).
     ipv4: Option<bool>,
-    /// Distinct entry lengths, longest first.
+    /// Distinct IPv4 entry lengths, longest first.
+    lengths_v4: Vec<u8>,
+    /// IPv4: entry length << 32 | masked address → route lengths allowed
+    /// (bit n: length n). 16 octets a slot, so that a large set stays in
+    /// the CPU caches.
+    entries_v4: FxHashMap<u64, u64>,
+    /// Distinct IPv6 entry lengths, longest first.
     lengths: Vec<u8>,
-    /// (entry length, masked address) → route lengths allowed.
+    /// IPv6: (entry length, masked address) → route lengths allowed.
     entries: FxHashMap<(u8, u128), Lengths>,
+}
+
+/// The key of an IPv4 entry: its length and masked address.
+fn key_v4(addr: u32, length: u8) -> u64 {
+    let masked = match length {
+        0 => 0,
+        n if n >= 32 => addr,
+        n => addr & (!0u32 << (32 - u32::from(n))),
+    };
+    u64::from(length) << 32 | u64::from(masked)
 }
 
 impl PrefixTable {
@@ -76,18 +93,33 @@ impl PrefixTable {
     pub fn new(prefixes: &[PrefixMatch]) -> PrefixTable {
         let mut table = PrefixTable::default();
         for entry in prefixes {
-            let (addr, _) = bits(entry.prefix.addr());
             let length = entry.prefix.prefix_len();
             table.ipv4 = Some(entry.prefix.addr().is_ipv4());
-            table
-                .entries
-                .entry((length, masked(addr, length)))
-                .or_default()
-                .add_range(entry.min_length, entry.max_length);
-            if !table.lengths.contains(&length) {
-                table.lengths.push(length);
+            let lengths = match entry.prefix.addr() {
+                IpAddr::V4(addr) => {
+                    let mut allowed = Lengths::default();
+                    allowed.add_range(entry.min_length, entry.max_length);
+                    *table
+                        .entries_v4
+                        .entry(key_v4(u32::from(addr), length))
+                        .or_default() |= allowed.0[0];
+                    &mut table.lengths_v4
+                }
+                IpAddr::V6(_) => {
+                    let (addr, _) = bits(entry.prefix.addr());
+                    table
+                        .entries
+                        .entry((length, masked(addr, length)))
+                        .or_default()
+                        .add_range(entry.min_length, entry.max_length);
+                    &mut table.lengths
+                }
+            };
+            if !lengths.contains(&length) {
+                lengths.push(length);
             }
         }
+        table.lengths_v4.sort_unstable_by(|a, b| b.cmp(a));
         table.lengths.sort_unstable_by(|a, b| b.cmp(a));
         table
     }
@@ -100,8 +132,17 @@ impl PrefixTable {
     /// The longest entry covering `prefix` allows its length (the family
     /// is checked by [`PrefixTable::same_family`]).
     pub fn contains(&self, prefix: &IpNet) -> bool {
-        let (addr, _) = bits(prefix.addr());
         let length = prefix.prefix_len();
+        if let IpNet::V4(net) = prefix {
+            let addr = u32::from(net.addr());
+            for &entry_length in self.lengths_v4.iter().filter(|&&l| l <= length) {
+                if let Some(allowed) = self.entries_v4.get(&key_v4(addr, entry_length)) {
+                    return allowed & (1 << length) != 0;
+                }
+            }
+            return false;
+        }
+        let (addr, _) = bits(prefix.addr());
         for &entry_length in self.lengths.iter().filter(|&&l| l <= length) {
             if let Some(allowed) = self
                 .entries

@@ -6,10 +6,10 @@ use std::cell::OnceCell;
 use std::sync::Arc;
 
 use super::conditions::Reads;
-use crate::rib::attrs::PathAttrs;
+use crate::rib::attrs::{EncodedValue, PathAttrs, Splice};
 use crate::wire::bgp::{
     AsPath, AttrType, AttrValue, Community, ExtendedCommunity, LargeCommunity, NextHop, Origin,
-    PathAttribute,
+    PathAttribute, SegmentType,
 };
 
 /// What actions changed, each field replacing the received value. An
@@ -52,8 +52,117 @@ impl Changes {
         bits
     }
 
-    /// `base` with the changes made.
+    /// `base` with the changes made: on its encoding when it can be
+    /// ([`PathAttrs::splice`]), else by editing the decoded attributes.
     pub fn apply_to(&self, base: &PathAttrs) -> PathAttrs {
+        let next_hop = self.next_hop.or_else(|| base.next_hop().copied());
+        self.splice(base, next_hop)
+            .unwrap_or_else(|| self.rebuild(base, next_hop))
+    }
+
+    /// The changes made on `base`'s encoding; `None` when that cannot
+    /// give the set [`Changes::rebuild`] gives (a decoded-only base, an
+    /// AS_PATH segment of no or more than 255 ASes, a value too long).
+    fn splice(&self, base: &PathAttrs, next_hop: Option<NextHop>) -> Option<PathAttrs> {
+        if !base.is_encoded() {
+            return None;
+        }
+        // The new values back to back, then one splice per value, in
+        // type-code order.
+        let mut values = Vec::new();
+        let mut spans: [(u8, Option<(usize, usize)>); 7] = [(0, None); 7];
+        let mut count = 0;
+        let mut add = |type_code: u8, values: &Vec<u8>, start: Option<usize>| {
+            if let Some(span) = spans.get_mut(count) {
+                *span = (type_code, start.map(|s| (s, values.len())));
+            }
+            count += 1;
+        };
+        if let Some(origin) = self.origin {
+            let start = values.len();
+            values.push(match origin {
+                Origin::Igp => 0,
+                Origin::Egp => 1,
+                Origin::Incomplete => 2,
+            });
+            add(u8::from(AttrType::Origin), &values, Some(start));
+        }
+        if let Some(path) = &self.as_path {
+            if !path
+                .segments
+                .iter()
+                .all(|s| (1..=255).contains(&s.asns.len()))
+            {
+                return None;
+            }
+            let start = values.len();
+            for segment in &path.segments {
+                values.push(match segment.kind {
+                    SegmentType::Set => 1,
+                    SegmentType::Sequence => 2,
+                    SegmentType::ConfedSequence => 3,
+                    SegmentType::ConfedSet => 4,
+                });
+                // At most 255, checked above.
+                values.push(segment.asns.len() as u8);
+                for asn in &segment.asns {
+                    values.extend_from_slice(&asn.to_be_bytes());
+                }
+            }
+            add(u8::from(AttrType::AsPath), &values, Some(start));
+        }
+        if let Some(med) = self.med {
+            let start = values.len();
+            values.extend_from_slice(&med.to_be_bytes());
+            add(u8::from(AttrType::MultiExitDisc), &values, Some(start));
+        }
+        if let Some(local_pref) = self.local_pref {
+            let start = values.len();
+            values.extend_from_slice(&local_pref.to_be_bytes());
+            add(u8::from(AttrType::LocalPref), &values, Some(start));
+        }
+        if let Some(list) = &self.communities {
+            let start = values.len();
+            for community in list {
+                values.extend_from_slice(&community.0.to_be_bytes());
+            }
+            // An empty list removes the attribute, as in `rebuild`.
+            let start = (!list.is_empty()).then_some(start);
+            add(u8::from(AttrType::Communities), &values, start);
+        }
+        if let Some(list) = &self.ext_communities {
+            let start = values.len();
+            for community in list {
+                values.extend_from_slice(&community.0);
+            }
+            let start = (!list.is_empty()).then_some(start);
+            add(u8::from(AttrType::ExtendedCommunities), &values, start);
+        }
+        if let Some(list) = &self.large_communities {
+            let start = values.len();
+            for community in list {
+                values.extend_from_slice(&community.global_admin.to_be_bytes());
+                values.extend_from_slice(&community.local_data_1.to_be_bytes());
+                values.extend_from_slice(&community.local_data_2.to_be_bytes());
+            }
+            let start = (!list.is_empty()).then_some(start);
+            add(u8::from(AttrType::LargeCommunities), &values, start);
+        }
+        let mut splices = [Splice {
+            type_code: 0,
+            value: None,
+        }; 7];
+        for (splice, (type_code, span)) in splices.iter_mut().zip(spans).take(count) {
+            *splice = Splice {
+                type_code,
+                value: span.and_then(|(start, end)| values.get(start..end)),
+            };
+        }
+        base.splice(splices.get(..count)?, next_hop)
+    }
+
+    /// `base` with the changes made, through its decoded attributes.
+    pub fn rebuild(&self, base: &PathAttrs, next_hop: Option<NextHop>) -> PathAttrs {
         let mut attributes = base.attributes().into_owned();
         let mut put = |attr_type: AttrType, value: Option<AttrValue>| {
             let code = u8::from(attr_type);
@@ -101,7 +210,6 @@ impl Changes {
                 list(large, AttrValue::LargeCommunities),
             );
         }
-        let next_hop = self.next_hop.or_else(|| base.next_hop().copied());
         PathAttrs::new(attributes, next_hop)
     }
 }
@@ -206,6 +314,34 @@ impl<'a> Route<'a> {
         }
     }
 
+    /// COMMUNITIES as [`Route::communities`] gives them, read in place
+    /// from the received set's encoding when no action changed them.
+    pub fn community_values(&self) -> Communities<'_> {
+        let (list, encoded): (&[Community], &[u8]) = match &self.changes.communities {
+            Some(list) => (list, &[]),
+            None => match self.base.encoded_value(AttrType::Communities) {
+                EncodedValue::Value(value) => (&[], value),
+                EncodedValue::Absent => (&[], &[]),
+                EncodedValue::DecodedOnly => (self.communities(), &[]),
+            },
+        };
+        Communities { list, encoded }
+    }
+
+    /// The AS_PATH's encoded value (4-octet ASNs, empty without the
+    /// attribute) when no action changed it and the received set is
+    /// stored encoded; `None` otherwise (read [`Route::as_path`]).
+    pub fn encoded_as_path(&self) -> Option<&[u8]> {
+        if self.changes.as_path.is_some() {
+            return None;
+        }
+        match self.base.encoded_value(AttrType::AsPath) {
+            EncodedValue::Value(value) => Some(value),
+            EncodedValue::Absent => Some(&[]),
+            EncodedValue::DecodedOnly => None,
+        }
+    }
+
     /// EXTENDED COMMUNITIES (empty without the attribute).
     pub fn ext_communities(&self) -> &[ExtendedCommunity] {
         match &self.changes.ext_communities {
@@ -230,5 +366,29 @@ impl<'a> Route<'a> {
                 })
             }),
         }
+    }
+}
+
+/// A route's communities: a decoded list or the encoded value (one of the
+/// two is empty), read without copying.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Communities<'r> {
+    list: &'r [Community],
+    encoded: &'r [u8],
+}
+
+impl<'r> Communities<'r> {
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.list.len() + self.encoded.len() / 4
+    }
+
+    /// Each community, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Community> + 'r {
+        self.list.iter().copied().chain(
+            self.encoded
+                .chunks_exact(4)
+                .map(|c| Community(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))),
+        )
     }
 }

@@ -11,6 +11,10 @@
 //! builder writes itself (NEXT_HOP, MP_REACH_NLRI, MP_UNREACH_NLRI); the
 //! next hop is kept beside them as a [`NextHop`]. The few values best-path
 //! selection reads are computed once, when the set is built.
+//!
+//! Policy reads and changes sets on their encoding (`splice`): one
+//! attribute's value read in place, and a changed set built by splicing
+//! new values into the stored octets instead of decoding and re-encoding.
 
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
@@ -23,6 +27,12 @@ use crate::wire::bgp::attr::required_flags;
 use crate::wire::bgp::{
     AsPath, AttrFlags, AttrType, AttrValue, Negotiated, NextHop, Origin, PathAttribute, SegmentType,
 };
+
+mod splice;
+#[cfg(test)]
+mod splice_tests;
+
+pub use splice::{EncodedValue, Splice};
 
 /// One route's path attributes, with the next hop kept apart.
 ///
