@@ -585,6 +585,10 @@ fn known_stats(info: Arc<SessionInfo>, other: Arc<SessionInfo>) -> Stats {
             ipv4_unicast: 70,
             ipv6_unicast: 0,
         },
+        adj_rib_out_pre: PerFamily {
+            ipv4_unicast: 75,
+            ipv6_unicast: 0,
+        },
     };
     Stats {
         peers: vec![peer(info), peer(other)],
@@ -646,9 +650,9 @@ async fn statistics_reports_come_every_period_for_announced_peers_and_loc_rib() 
             (10, v4(60)),
             (11, StatValue::Counter(1)),
             (12, StatValue::Counter(5)),
-            (14, StatValue::Gauge(70)),
+            (14, StatValue::Gauge(75)),
             (15, StatValue::Gauge(70)),
-            (16, v4(70)),
+            (16, v4(75)),
             (17, v4(70)),
         ];
         assert_eq!(got, want);

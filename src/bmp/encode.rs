@@ -352,14 +352,12 @@ pub fn peer_stats(peer: &PeerStats, views: Views) -> Vec<Stat> {
         c.treat_as_withdraw_prefixes,
     ));
     if views.contains(View::AdjRibOutPre) || views.contains(View::AdjRibOutPost) {
-        // No export policy yet: the Adj-RIB-Out before and after it are
-        // the same table.
-        let out = &peer.adj_rib_out;
-        stats.push(gauge(PrePolicyAdjRibOutRoutes, out.total()));
+        let (pre, out) = (&peer.adj_rib_out_pre, &peer.adj_rib_out);
+        stats.push(gauge(PrePolicyAdjRibOutRoutes, pre.total()));
         stats.push(gauge(PostPolicyAdjRibOutRoutes, out.total()));
         stats.extend(family_gauges(
             FamilyPrePolicyAdjRibOutRoutes,
-            out,
+            pre,
             families.iter().copied(),
         ));
         stats.extend(family_gauges(

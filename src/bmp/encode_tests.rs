@@ -317,6 +317,11 @@ fn known_stats() -> Stats {
                 ipv4_unicast: 20,
                 ipv6_unicast: 0,
             },
+            // Five more kept back by export policy.
+            adj_rib_out_pre: PerFamily {
+                ipv4_unicast: 25,
+                ipv6_unicast: 0,
+            },
         }],
         loc_rib: PerFamily {
             ipv4_unicast: 3,
@@ -400,9 +405,9 @@ fn adj_rib_out_statistics_only_when_adj_rib_out_is_monitored() {
     ));
     let tail: Vec<(u16, String)> = got.into_iter().skip(14).collect();
     let want: Vec<(u16, String)> = [
-        (14, "20"),
+        (14, "25"),
         (15, "20"),
-        (16, "ipv4-unicast=20"),
+        (16, "ipv4-unicast=25"),
         (16, "ipv6-unicast=0"),
         (17, "ipv4-unicast=20"),
         (17, "ipv6-unicast=0"),

@@ -257,8 +257,12 @@ pub struct PeerStats {
     pub info: Arc<SessionInfo>,
     /// Its Adj-RIB-In counters.
     pub counters: PeerCounters,
-    /// Routes in its Adj-RIB-Out (RFC 8671 types 14/16 and per-AFI 15/17).
+    /// Routes in its post-policy Adj-RIB-Out: what it was sent (RFC 8671
+    /// types 15 and 17).
     pub adj_rib_out: PerFamily,
+    /// Routes in its pre-policy Adj-RIB-Out: the above and those export
+    /// policy kept back (types 14 and 16).
+    pub adj_rib_out_pre: PerFamily,
 }
 
 /// A snapshot of the counters, answered in O(peers).

@@ -260,6 +260,7 @@ impl Rib {
                 info: info.clone(),
                 counters: *counters,
                 adj_rib_out: count(&|f| rib_out.len_of(f)),
+                adj_rib_out_pre: count(&|f| rib_out.pre_policy_len_of(f)),
             })
             .collect();
         Stats {

@@ -176,4 +176,30 @@ pub(super) fn advertise(
             }
         }
     }
+    if !cache.accept_all {
+        track_filtered(store, cache, peer, prefix, best);
+    }
+}
+
+/// Records whether export policy keeps `prefix` from `peer` although the
+/// advertisement rules would send its best path: the pre-policy
+/// Adj-RIB-Out holds it, the post-policy one does not (counted for BMP
+/// statistics 14–17).
+pub(super) fn track_filtered(
+    store: &mut AttrStore,
+    cache: &mut ExportCache,
+    peer: &mut Peer,
+    prefix: IpNet,
+    best: Option<&Path>,
+) {
+    let filtered = peer.rib_out.get(&prefix).is_none()
+        && best.is_some_and(|path| {
+            let announced = Announced {
+                source: Arc::clone(&path.source),
+                attrs: Arc::clone(&path.attrs),
+            };
+            let base = exported_base(store, cache, &announced, family_of(&prefix), &peer.target);
+            base.map(|b| store.release(b)).is_some()
+        });
+    peer.rib_out.set_filtered(prefix, filtered);
 }

@@ -285,3 +285,61 @@ fn adj_rib_out_pre_policy_is_the_candidates_before_export_policy() {
         .collect();
     assert_eq!(live, vec![vec![vec![65001, 65002]]]);
 }
+
+#[test]
+fn routes_export_policy_keeps_back_count_in_the_pre_policy_adj_rib_out_only() {
+    // Export: drop the blocked prefix set toward everyone (no import
+    // policy, so it reaches Loc-RIB).
+    let config = config_with(
+        r#"
+[[policy-definitions]]
+name = "out-drop"
+[[policy-definitions.statements]]
+name = "drop"
+[policy-definitions.statements.conditions.match-prefix-set]
+prefix-set = "blocked"
+[policy-definitions.statements.actions]
+route-disposition = "reject-route"
+
+[global.apply-policy.config]
+export-policy-list = ["out-drop"]
+"#,
+    );
+    let (mut rib, a, b) = rib_with(&config);
+    let mut all = prefixes(2);
+    all.push(blocked());
+    let out = rib.update(a, &from_a(all));
+    assert_eq!(announced(&updates_for(&out, b)).len(), 2);
+    let stats = rib.stats();
+    let of_b = stats
+        .peers
+        .iter()
+        .find(|p| p.info.peer == b)
+        .expect("B in stats");
+    assert_eq!(of_b.adj_rib_out.ipv4_unicast, 2);
+    assert_eq!(of_b.adj_rib_out_pre.ipv4_unicast, 3);
+
+    // Without the export policy the blocked route is sent: both count 3.
+    let out = rib.set_policy(engine(&config_with("")));
+    assert_eq!(announced(&updates_for(&out, b)), vec![blocked().prefix]);
+    let stats = rib.stats();
+    let of_b = stats
+        .peers
+        .iter()
+        .find(|p| p.info.peer == b)
+        .expect("B in stats");
+    assert_eq!(of_b.adj_rib_out.ipv4_unicast, 3);
+    assert_eq!(of_b.adj_rib_out_pre.ipv4_unicast, 3);
+
+    // Withdrawn: gone from both.
+    rib.update(
+        a,
+        &Update {
+            withdrawn: vec![blocked()],
+            ..Update::default()
+        },
+    );
+    let stats = rib.stats();
+    let of_b = stats.peers.iter().find(|p| p.info.peer == b).expect("B");
+    assert_eq!(of_b.adj_rib_out_pre.ipv4_unicast, 2);
+}

@@ -115,6 +115,9 @@ impl Rib {
             let mut batch = Batch::default();
             let mut before = ExportCache::new(old, &peer.target_peer);
             let mut after = ExportCache::new(policy, &peer.target_peer);
+            if after.accept_all {
+                peer.rib_out.clear_filtered();
+            }
             for family in FAMILIES {
                 if !peer.info.negotiated.families.contains(&family) {
                     continue;
@@ -204,6 +207,9 @@ impl Rib {
                                 batch.withdraw(outgoing_nlri(prefix, cx));
                             }
                         }
+                    }
+                    if !after.accept_all {
+                        super::outbound::track_filtered(store, &mut after, peer, prefix, best);
                     }
                 }
             }

@@ -30,7 +30,7 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use super::attrs::PathAttrs;
 use super::best::BestPathReason;
 use super::event::PeerId;
-use super::hash::FxHashMap;
+use super::hash::{FxHashMap, FxHashSet};
 use crate::wire::Family;
 
 /// Where a path came from: the facts best-path selection and the
@@ -668,6 +668,10 @@ pub struct AdjRibOut {
     /// With ADD-PATH send-max above one: the second and later paths of
     /// each prefix, in rank order (path ids 2, 3, ...).
     extra: FxHashMap<IpNet, Vec<Announced>>,
+    /// Prefixes whose best path the advertisement rules let through but
+    /// export policy rejected: in the pre-policy Adj-RIB-Out only.
+    /// Per family (IPv4, IPv6).
+    filtered: [FxHashSet<IpNet>; 2],
 }
 
 impl AdjRibOut {
@@ -732,6 +736,35 @@ impl AdjRibOut {
             .into_values()
             .chain(self.v6.into_values())
             .chain(extra)
+    }
+
+    /// Marks `prefix` as kept back by export policy, or not.
+    pub fn set_filtered(&mut self, prefix: IpNet, filtered: bool) {
+        let Some(set) = family_index(family_of(&prefix)).and_then(|i| self.filtered.get_mut(i))
+        else {
+            return;
+        };
+        if filtered {
+            set.insert(prefix);
+        } else if !set.is_empty() {
+            set.remove(&prefix);
+        }
+    }
+
+    /// Forgets every prefix kept back by export policy.
+    pub fn clear_filtered(&mut self) {
+        for set in &mut self.filtered {
+            set.clear();
+        }
+    }
+
+    /// Number of prefixes of `family` in the pre-policy Adj-RIB-Out:
+    /// those sent and those export policy kept back.
+    pub fn pre_policy_len_of(&self, family: Family) -> usize {
+        let filtered = family_index(family)
+            .and_then(|i| self.filtered.get(i))
+            .map_or(0, FxHashSet::len);
+        self.len_of(family) + filtered
     }
 
     /// The second and later paths announced for `prefix` (ADD-PATH).
