@@ -81,6 +81,10 @@ pub struct Options {
     pub ready: Option<Arc<tokio::sync::Notify>>,
     /// BMP client timing (connect timeout, reconnect backoff).
     pub bmp: bmp::Options,
+    /// Where the management API listens (`--api-hosts`); none: no API.
+    pub api: Vec<crate::api::Listen>,
+    /// How the API's SetLogLevel changes the log level.
+    pub log_level: Option<crate::api::LogLevel>,
 }
 
 /// Runs the daemon until `shutdown` completes; then sends Cease 6/2 to
@@ -115,11 +119,24 @@ pub async fn run_with(
         task: rib_task,
     } = rib::spawn_with(global.clone(), Arc::new(policy));
     let policy_requests = requests.clone();
+    let (neighbors_tx, neighbors_rx) =
+        tokio::sync::watch::channel(Arc::new(config.neighbors.clone()));
+    let (daemon_tx, mut daemon_rx) = mpsc::channel(16);
+    let api_state = crate::api::ApiState {
+        global: global.clone(),
+        neighbors: neighbors_rx,
+        rib: requests.clone(),
+        daemon: daemon_tx,
+        log_level: options.log_level.clone(),
+    };
+    let api_tasks = crate::api::serve(&options.api, api_state).await;
     let local = bmp::Local {
         asn: global.asn,
         router_id: global.router_id,
     };
     let mut stations = bmp::spawn_with(&config.bmp_servers, local, requests, options.bmp.clone());
+    // The running stations: the file's, changed by the API until a reload.
+    let mut bmp_servers = config.bmp_servers.clone();
     let mut daemon = Daemon {
         global,
         events,
@@ -127,6 +144,7 @@ pub async fn run_with(
         peers: HashMap::new(),
         config,
         listeners,
+        disabled: std::collections::HashSet::new(),
     };
     daemon.set_dynamic_keys(true);
     daemon.raise_listener_ttl();
@@ -141,8 +159,14 @@ pub async fn run_with(
         tokio::select! {
             () = &mut shutdown => break,
             Some(stream) = accept_rx.recv() => daemon.on_accept(stream).await,
+            Some(request) = daemon_rx.recv() => {
+                if let Some(request) = daemon.peer_request(request, &neighbors_tx).await {
+                    crate::api::handle_daemon_request(request, &mut stations, &mut bmp_servers).await;
+                }
+            }
             Some(config) = reloads.recv() => {
                 stations.reload(&config.bmp_servers).await;
+                bmp_servers = config.bmp_servers.clone();
                 match PolicyEngine::from_config(&config) {
                     Ok(policy) => {
                         let request = rib::monitor::Request::Policy(Arc::new(policy));
@@ -151,10 +175,14 @@ pub async fn run_with(
                     Err(e) => error!(Topic = "Policy", Error = %e, "policy not changed"),
                 }
                 daemon.reload(config).await;
+                daemon.publish_neighbors(&neighbors_tx);
             }
         }
     }
     info!("stopping bgpd server");
+    for task in api_tasks {
+        task.abort();
+    }
     let notification = Notification::cease_with_communication(
         CeaseSubcode::AdministrativeShutdown,
         SHUTDOWN_COMMUNICATION,
@@ -182,6 +210,8 @@ struct Daemon {
     peers: HashMap<IpAddr, (Arc<Neighbor>, PeerHandle)>,
     config: Config,
     listeners: Vec<Arc<TcpListener>>,
+    /// Neighbors disabled through the API (no task until enabled).
+    disabled: std::collections::HashSet<IpAddr>,
 }
 
 impl Daemon {
@@ -388,8 +418,10 @@ impl Daemon {
                 }
             }
         }
+        // Neighbors disabled through the API stay disabled while configured.
+        self.disabled.retain(|a| new.contains_key(a));
         for (address, neighbor) in &new {
-            if !self.peers.contains_key(address) {
+            if !self.peers.contains_key(address) && !self.disabled.contains(address) {
                 self.add(neighbor.clone());
             }
         }
@@ -492,6 +524,9 @@ async fn accept_loop(listener: Arc<TcpListener>, accepted: mpsc::Sender<TcpStrea
         }
     }
 }
+
+#[path = "daemon_control.rs"]
+mod control;
 
 #[cfg(test)]
 mod tests {

@@ -22,12 +22,15 @@
 //! - [`bmp`]: the BMP client: one task per `[[bmp-servers]]` station,
 //!   streaming the rib's monitoring feed ([`bmp::encode`] holds the pure
 //!   conversions).
+//! - [`api`]: the management API (gRPC, GoBGP v3's `apipb.GobgpApi`
+//!   subset), answering from the rib task.
 //! - [`collector`]: the `bmpd` collector: accepts BMP speakers and renders
 //!   each message as one JSON object.
 //!
 //! The binaries are thin `main`s over this library: `bgpd` (the daemon) and
 //! `bmpd` (the collector), in `src/main.rs` and `src/bin/`.
 
+pub mod api;
 pub mod bmp;
 pub mod collector;
 pub mod config;

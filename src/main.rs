@@ -10,7 +10,6 @@ use tracing::level_filters::LevelFilter;
 use tracing::{error, info, warn};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::Layer;
 
 /// gobgpd's flags, so a gobgpd systemd unit works with the binary renamed.
 #[derive(Debug, Parser)]
@@ -63,7 +62,7 @@ struct Args {
     /// gobgpd's graceful-restart R bit; not supported yet, accepted.
     #[arg(short = 'r', long = "graceful-restart")]
     graceful_restart: bool,
-    /// gRPC TLS (the API is not built yet); accepted.
+    /// gRPC TLS; accepted, not supported (the API is plain text).
     #[arg(long = "tls")]
     tls: bool,
     /// gRPC TLS certificate file; accepted.
@@ -78,7 +77,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    init_logging(&args);
+    let log_level = init_logging(&args);
     if args.config_type != "toml" {
         error!(
             Topic = "Config",
@@ -119,9 +118,16 @@ fn main() -> ExitCode {
     if args.tls {
         warn!(
             Topic = "Config",
-            "--tls is accepted but the gRPC API is not built yet"
+            "--tls is accepted but not supported: the gRPC API is plain text"
         );
     }
+    let api = match bgpd::api::parse_hosts(&args.api_hosts) {
+        Ok(api) => api,
+        Err(e) => {
+            error!(Topic = "Config", "{e}");
+            return ExitCode::from(1);
+        }
+    };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.enable_all();
     if let Some(cpus) = args.cpus {
@@ -142,7 +148,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(serve(config, path, args.sdnotify)) {
+    match runtime.block_on(serve(config, path, args.sdnotify, api, log_level)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             error!(Error = %e, "bgpd stopped");
@@ -156,6 +162,8 @@ async fn serve(
     config: config::Config,
     path: PathBuf,
     sdnotify: bool,
+    api: Vec<bgpd::api::Listen>,
+    log_level: bgpd::api::LogLevel,
 ) -> Result<(), Box<dyn std::error::Error>> {
     info!("bgpd started");
     let (reload_tx, reload_rx) = tokio::sync::mpsc::channel(4);
@@ -177,7 +185,11 @@ async fn serve(
             _ = tokio::signal::ctrl_c() => {}
         }
     };
-    let mut options = daemon::Options::default();
+    let mut options = daemon::Options {
+        api,
+        log_level: Some(log_level),
+        ..daemon::Options::default()
+    };
     if sdnotify {
         let ready = std::sync::Arc::new(tokio::sync::Notify::new());
         options.ready = Some(ready.clone());
@@ -199,7 +211,9 @@ async fn serve(
 /// gobgpd's logging: JSON lines unless `-p`, on standard output unless
 /// `--disable-stdlog`, and to syslog with `--syslog`; `-l` recognises
 /// `debug` (and `trace`), anything else is `info`.
-fn init_logging(args: &Args) {
+///
+/// Returns how the API's SetLogLevel changes the level afterwards.
+fn init_logging(args: &Args) -> bgpd::api::LogLevel {
     let level = match args.log_level.as_str() {
         "debug" => LevelFilter::DEBUG,
         "trace" => LevelFilter::TRACE,
@@ -234,24 +248,32 @@ fn init_logging(args: &Args) {
     // Without syslog, standard output stays on whatever --disable-stdlog says:
     // a daemon that logs nowhere helps nobody.
     let stdlog = !args.disable_stdlog || syslog.is_none();
+    // One level for every output, changed at run time by SetLogLevel.
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(level);
     if args.log_plain {
         tracing_subscriber::registry()
-            .with(stdlog.then(|| tracing_subscriber::fmt::layer().with_filter(level)))
+            .with(filter)
+            .with(stdlog.then(tracing_subscriber::fmt::layer))
             .with(syslog.map(|syslog| {
                 tracing_subscriber::fmt::layer()
                     .with_ansi(false)
                     .without_time()
                     .with_writer(syslog)
-                    .with_filter(level)
             }))
             .init();
     } else {
         tracing_subscriber::registry()
-            .with(stdlog.then(|| bgpd::log::JsonLayer::new(std::io::stdout).with_filter(level)))
-            .with(syslog.map(|syslog| bgpd::log::JsonLayer::new(syslog).with_filter(level)))
+            .with(filter)
+            .with(stdlog.then(|| bgpd::log::JsonLayer::new(std::io::stdout)))
+            .with(syslog.map(bgpd::log::JsonLayer::new))
             .init();
     }
     for problem in problems {
         warn!(Topic = "Config", "{problem}");
     }
+    bgpd::api::LogLevel(std::sync::Arc::new(move |level| {
+        if let Err(e) = handle.modify(|filter| *filter = level) {
+            warn!(Error = %e, "log level not changed");
+        }
+    }))
 }

@@ -79,8 +79,9 @@ fn fake_rib(stats: Option<Stats>) -> FakeRib {
                         let _ = reply.send(stats.clone());
                     }
                 }
-                // BMP clients never send this one.
+                // BMP clients never send these.
                 Request::Policy(_) => panic!("a BMP client sent a policy"),
+                Request::Query(_) | Request::Local(_) => panic!("a BMP client sent an API request"),
             }
         }
     });

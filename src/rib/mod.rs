@@ -18,6 +18,7 @@
 //! - [`counters`]: per-peer counters for BMP statistics;
 //! - [`monitor`]: the contract with BMP clients (subscriptions, the
 //!   monitoring stream, statistics);
+//! - [`query`]: read-only questions from the management API;
 //! - [`state`]: [`Rib`], the state and the event handling, runtime-free;
 //! - `task`: the tokio task around it ([`spawn`]).
 //!
@@ -45,6 +46,7 @@ pub mod hash;
 pub mod import;
 pub mod monitor;
 mod monitoring;
+pub mod query;
 pub mod state;
 pub mod table;
 mod task;

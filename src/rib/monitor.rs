@@ -289,4 +289,8 @@ pub enum Request {
     /// A new policy engine (reload): routes are evaluated again and the
     /// differences sent, without resetting sessions.
     Policy(Arc<crate::policy::PolicyEngine>),
+    /// A read-only question from the management API.
+    Query(super::query::Query),
+    /// A change to locally originated paths (management API).
+    Local(super::query::LocalChange),
 }

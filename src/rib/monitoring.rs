@@ -240,6 +240,11 @@ impl Rib {
                 let _ = reply.send(self.stats());
             }
             Request::Subscribe(subscription) => self.subscribe(subscription),
+            Request::Query(query) => self.query(query),
+            Request::Local(change) => {
+                // The task handles this one (it has exports to deliver).
+                let _ = self.local_change(change);
+            }
             Request::Policy(policy) => {
                 // The task handles this one (it has exports to deliver);
                 // applied here the exports would be lost.

@@ -63,12 +63,22 @@ pub struct Rib {
     seq: u64,
     monitors: Monitors,
     policy: Arc<PolicyEngine>,
+    /// The source of locally originated paths (API), one for the rib's life.
+    local: Arc<Source>,
 }
 
 impl Rib {
     /// Empty tables for the speaker configured by `global`.
     pub fn new(global: Arc<Global>) -> Rib {
+        let local = Arc::new(Source {
+            peer: None,
+            router_id: global.router_id,
+            peer_as: global.asn,
+            external: false,
+            route_reflector_client: false,
+        });
         Rib {
+            local,
             global,
             store: AttrStore::new(),
             loc: LocRib::new(),
@@ -606,6 +616,9 @@ mod multipath;
 
 #[path = "reevaluate.rs"]
 mod reevaluate;
+
+#[path = "local.rs"]
+mod local;
 
 #[path = "rib_out_pre.rs"]
 mod rib_out_pre;

@@ -59,6 +59,10 @@ pub async fn run(
                     let outgoing = task.rib.set_policy(policy);
                     task.deliver(outgoing);
                 }
+                Some(Request::Local(change)) => {
+                    let outgoing = task.rib.local_change(change);
+                    task.deliver(outgoing);
+                }
                 Some(request) => task.rib.request(request),
                 None => requests_open = false,
             },
