@@ -62,6 +62,7 @@ fn start_fast(config: config::Config) -> Running {
             backoff_max: Duration::from_millis(100),
             stop_timeout: Duration::from_secs(1),
         },
+        ..Options::default()
     };
     let (reload, reload_rx) = mpsc::channel(1);
     let task = tokio::spawn(async move {
