@@ -13,20 +13,18 @@ use std::time::Duration;
 
 use bgpd::api::proto::{self, gobgp_api_client::GobgpApiClient};
 use bgpd::api::Listen;
-use bgpd::daemon::{self, Options};
+use bgpd::daemon::Options;
 use bgpd::wire::bgp::NextHop;
 use bgpd::wire::Family;
 use common::*;
 use prost::Name;
-use tokio::sync::oneshot;
 use tonic::transport::Channel;
 use tonic::Code;
 
 const ROUTER_ID: &str = "127.0.0.1";
 
 struct Setup {
-    stop: oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<Result<(), daemon::DaemonError>>,
+    running: Running,
     fake: Fake,
     api: SocketAddr,
     socket: PathBuf,
@@ -44,14 +42,7 @@ async fn setup(name: &str) -> Setup {
         api: vec![Listen::Tcp(api), Listen::Unix(socket.clone())],
         ..Options::default()
     };
-    let (stop, stopped) = oneshot::channel::<()>();
-    let (_reload, reload_rx) = tokio::sync::mpsc::channel(1);
-    let task = tokio::spawn(async move {
-        daemon::run_with(config, options, reload_rx, async {
-            let _ = stopped.await;
-        })
-        .await
-    });
+    let running = start_with(config, options);
     let mut fake = Fake::connect(
         "127.0.0.3",
         SocketAddr::new(ROUTER_ID.parse().expect("ip"), port),
@@ -79,8 +70,7 @@ async fn setup(name: &str) -> Setup {
     )
     .await;
     Setup {
-        stop,
-        task,
+        running,
         fake,
         api,
         socket,
@@ -137,12 +127,7 @@ async fn wait_for_routes(client: &mut GobgpApiClient<Channel>) {
 }
 
 async fn finish(setup: Setup) {
-    let _ = setup.stop.send(());
-    tokio::time::timeout(WAIT, setup.task)
-        .await
-        .expect("stops in time")
-        .expect("task")
-        .expect("clean exit");
+    stop(setup.running).await;
     drop(setup.fake);
 }
 
@@ -774,14 +759,7 @@ async fn an_api_port_in_use_is_skipped_and_the_daemon_runs_on() {
         api: vec![Listen::Tcp(busy)],
         ..Options::default()
     };
-    let (stop, stopped) = oneshot::channel::<()>();
-    let (_reload, reload_rx) = tokio::sync::mpsc::channel(1);
-    let task = tokio::spawn(async move {
-        daemon::run_with(config, options, reload_rx, async {
-            let _ = stopped.await;
-        })
-        .await
-    });
+    let running = start_with(config, options);
     // BGP still answers.
     let mut fake = Fake::connect(
         "127.0.0.3",
@@ -790,12 +768,7 @@ async fn an_api_port_in_use_is_skipped_and_the_daemon_runs_on() {
     .await;
     fake.handshake(fake_open(65003, Ipv4Addr::new(127, 0, 0, 3), 90, false))
         .await;
-    let _ = stop.send(());
-    tokio::time::timeout(WAIT, task)
-        .await
-        .expect("stops in time")
-        .expect("task")
-        .expect("clean exit");
+    stop(running).await;
 }
 
 /// The prefixes (and whether withdrawn) of the next table event.

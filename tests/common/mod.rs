@@ -192,19 +192,21 @@ pub struct Running {
 
 /// Starts a daemon with a 10 ms first connect delay.
 pub fn start(config: config::Config) -> Running {
+    start_with(config, Options::default())
+}
+
+/// [`start`] with `options` (its peer options replaced by the harness's:
+/// 10 ms first connect delay, session changes observed).
+pub fn start_with(config: config::Config, mut options: Options) -> Running {
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
         .with_max_level(tracing::Level::DEBUG)
         .try_init();
     let (stop, stopped) = oneshot::channel::<()>();
     let (observer, observed) = mpsc::unbounded_channel();
-    let options = Options {
-        peer: peer::Options {
-            first_connect_delay: Duration::from_millis(10),
-            observer: Some(observer),
-        },
-        ready: None,
-        ..Options::default()
+    options.peer = peer::Options {
+        first_connect_delay: Duration::from_millis(10),
+        observer: Some(observer),
     };
     let (reload, reload_rx) = mpsc::channel(1);
     let task = tokio::spawn(async move {
