@@ -395,21 +395,15 @@ async fn reload_with_a_changed_policy_sends_the_difference_without_a_session_res
     assert_no_session_change(&mut chain);
 
     // The route F1 sends after the reload meets the new policy too.
-    let attributes = vec![
-        PathAttribute::new(AttrValue::Origin(Origin::Igp)),
-        PathAttribute::new(AttrValue::AsPath(AsPath::from_sequence(vec![65003]))),
-    ];
-    for message in bgp::announce(
-        &attributes,
-        Family::IPV4_UNICAST,
-        &NextHop::V4(Ipv4Addr::new(127, 0, 0, 3)),
-        &[Nlri::new(net("10.3.2.0/24")), Nlri::new(net("10.4.1.0/24"))],
-        &chain.f1.cx,
-    )
-    .expect("encode")
-    {
-        chain.f1.stream.write_all(&message).await.expect("write");
-    }
+    chain
+        .f1
+        .announce(
+            65003,
+            Family::IPV4_UNICAST,
+            NextHop::V4(Ipv4Addr::new(127, 0, 0, 3)),
+            &["10.3.2.0/24", "10.4.1.0/24"],
+        )
+        .await;
     f2_until(&mut chain, |rib| rib.contains_key(&net("10.4.1.0/24"))).await;
     assert!(!chain.rib.contains_key(&net("10.3.2.0/24")));
     assert_no_session_change(&mut chain);
@@ -479,21 +473,15 @@ async fn reload_of_a_policy_file_gobgpd_refuses_keeps_the_running_policy() {
 
     // The running policy still decides: a new route of 10.3.0.0/16 is
     // accepted (the refused files denied it), one of 10.1.0.0/16 is not.
-    let attributes = vec![
-        PathAttribute::new(AttrValue::Origin(Origin::Igp)),
-        PathAttribute::new(AttrValue::AsPath(AsPath::from_sequence(vec![65003]))),
-    ];
-    for message in bgp::announce(
-        &attributes,
-        Family::IPV4_UNICAST,
-        &NextHop::V4(Ipv4Addr::new(127, 0, 0, 3)),
-        &[Nlri::new(net("10.1.3.0/24")), Nlri::new(net("10.3.2.0/24"))],
-        &chain.f1.cx,
-    )
-    .expect("encode")
-    {
-        chain.f1.stream.write_all(&message).await.expect("write");
-    }
+    chain
+        .f1
+        .announce(
+            65003,
+            Family::IPV4_UNICAST,
+            NextHop::V4(Ipv4Addr::new(127, 0, 0, 3)),
+            &["10.1.3.0/24", "10.3.2.0/24"],
+        )
+        .await;
     f2_until(&mut chain, |rib| rib.contains_key(&net("10.3.2.0/24"))).await;
     assert!(!chain.rib.contains_key(&net("10.1.3.0/24")));
     assert_eq!(chain.rib[&net("10.2.1.0/24")], tagged(50));
