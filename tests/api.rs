@@ -31,6 +31,18 @@ struct Setup {
 }
 
 /// A daemon with the API on TCP and a Unix socket, and an established fake
+/// A ListPath request for the global rib's routes of one prefix or
+/// address.
+fn lookup(prefix: &str) -> proto::ListPathRequest {
+    proto::ListPathRequest {
+        prefixes: vec![proto::TableLookupPrefix {
+            prefix: prefix.into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
 /// peer that announced 10.1.0.0/24, 10.1.1.0/24 and 2001:db8:1::/48.
 async fn setup(name: &str) -> Setup {
     let port = free_port(ROUTER_ID).await;
@@ -193,18 +205,9 @@ async fn global_rib_lists_paths_with_typed_and_binary_attributes() {
     assert_eq!(path.pattrs_binary[2][1], 14);
 
     // A lookup: the longest prefix holding an address.
-    let found = list_path(
-        &mut client,
-        proto::ListPathRequest {
-            prefixes: vec![proto::TableLookupPrefix {
-                prefix: "10.1.1.7".into(),
-                ..Default::default()
-            }],
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("lookup");
+    let found = list_path(&mut client, lookup("10.1.1.7"))
+        .await
+        .expect("lookup");
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].prefix, "10.1.1.0/24");
 
@@ -361,18 +364,9 @@ async fn bad_requests_get_clear_errors() {
     .expect_err("evpn");
     assert_eq!(family.code(), Code::InvalidArgument);
 
-    let prefix = list_path(
-        &mut client,
-        proto::ListPathRequest {
-            prefixes: vec![proto::TableLookupPrefix {
-                prefix: "10.1.0.0/33".into(),
-                ..Default::default()
-            }],
-            ..Default::default()
-        },
-    )
-    .await
-    .expect_err("malformed prefix");
+    let prefix = list_path(&mut client, lookup("10.1.0.0/33"))
+        .await
+        .expect_err("malformed prefix");
     assert_eq!(prefix.code(), Code::InvalidArgument);
 
     let peer = client
@@ -511,18 +505,9 @@ async fn added_paths_reach_peers_and_deleted_ones_leave() {
     assert_eq!(as_path, "65001");
 
     // The global rib shows them as local: no neighbor, next hop as given.
-    let rib = list_path(
-        &mut client,
-        proto::ListPathRequest {
-            prefixes: vec![proto::TableLookupPrefix {
-                prefix: "10.9.0.0/24".into(),
-                ..Default::default()
-            }],
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("list");
+    let rib = list_path(&mut client, lookup("10.9.0.0/24"))
+        .await
+        .expect("list");
     let path = &rib[0].paths[0];
     assert!(path.best);
     assert_eq!(path.neighbor_ip, "");
