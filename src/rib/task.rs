@@ -94,7 +94,13 @@ impl Task {
             } => {
                 let monitored =
                     rib.monitors().wants(View::AdjRibInPre) || rib.monitors().mirroring();
-                if let Some(info) = rib.session(peer).cloned().filter(|_| monitored) {
+                // Per UPDATE: no session lookup, no clone, unless someone monitors.
+                let info = if monitored {
+                    rib.session(peer).cloned()
+                } else {
+                    None
+                };
+                if let Some(info) = info {
                     let monitors = rib.monitors_mut();
                     let errored = update.treat_as_withdraw().is_some();
                     monitors.mirror(&info, raw.clone(), errored);
