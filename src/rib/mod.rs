@@ -50,6 +50,7 @@ pub mod query;
 pub mod state;
 pub mod table;
 mod task;
+mod v4map;
 
 pub use best::BestPathReason;
 pub use counters::{PeerCounters, PerFamily};

@@ -31,7 +31,9 @@ use super::attrs::PathAttrs;
 use super::best::BestPathReason;
 use super::event::PeerId;
 use super::hash::{FxHashMap, FxHashSet};
+use super::v4map::V4Map;
 use crate::wire::Family;
+use std::collections::HashMap;
 
 /// Where a path came from: the facts best-path selection and the
 /// advertisement rules need. One per session (a new session is a new
@@ -253,17 +255,81 @@ impl Key for V6Key {
     }
 }
 
+/// The map of one family's table: IPv4 laid out by address
+/// ([`V4Map`]), IPv6 hashed.
+trait PrefixMap<V>: Default {
+    /// The compact prefix key.
+    type K: Key;
+    fn get(&self, key: &Self::K) -> Option<&V>;
+    fn get_mut(&mut self, key: &Self::K) -> Option<&mut V>;
+    fn get_or_insert_with(&mut self, key: Self::K, make: impl FnOnce() -> V) -> &mut V;
+    fn insert(&mut self, key: Self::K, value: V) -> Option<V>;
+    fn remove(&mut self, key: &Self::K) -> Option<V>;
+    fn iter(&self) -> Box<dyn Iterator<Item = (Self::K, &V)> + '_>;
+    fn iter_mut(&mut self) -> Box<dyn Iterator<Item = (Self::K, &mut V)> + '_>;
+}
+
+impl<V> PrefixMap<V> for V4Map<V> {
+    type K = V4Key;
+    fn get(&self, key: &V4Key) -> Option<&V> {
+        V4Map::get(self, &key.0)
+    }
+    fn get_mut(&mut self, key: &V4Key) -> Option<&mut V> {
+        V4Map::get_mut(self, &key.0)
+    }
+    fn get_or_insert_with(&mut self, key: V4Key, make: impl FnOnce() -> V) -> &mut V {
+        V4Map::get_or_insert_with(self, key.0, make)
+    }
+    fn insert(&mut self, key: V4Key, value: V) -> Option<V> {
+        V4Map::insert(self, key.0, value)
+    }
+    fn remove(&mut self, key: &V4Key) -> Option<V> {
+        V4Map::remove(self, &key.0)
+    }
+    fn iter(&self) -> Box<dyn Iterator<Item = (V4Key, &V)> + '_> {
+        Box::new(V4Map::iter(self).map(|(k, v)| (V4Key(k), v)))
+    }
+    fn iter_mut(&mut self) -> Box<dyn Iterator<Item = (V4Key, &mut V)> + '_> {
+        Box::new(V4Map::iter_mut(self).map(|(k, v)| (V4Key(k), v)))
+    }
+}
+
+impl<V> PrefixMap<V> for FxHashMap<V6Key, V> {
+    type K = V6Key;
+    fn get(&self, key: &V6Key) -> Option<&V> {
+        HashMap::get(self, key)
+    }
+    fn get_mut(&mut self, key: &V6Key) -> Option<&mut V> {
+        HashMap::get_mut(self, key)
+    }
+    fn get_or_insert_with(&mut self, key: V6Key, make: impl FnOnce() -> V) -> &mut V {
+        self.entry(key).or_insert_with(make)
+    }
+    fn insert(&mut self, key: V6Key, value: V) -> Option<V> {
+        HashMap::insert(self, key, value)
+    }
+    fn remove(&mut self, key: &V6Key) -> Option<V> {
+        HashMap::remove(self, key)
+    }
+    fn iter(&self) -> Box<dyn Iterator<Item = (V6Key, &V)> + '_> {
+        Box::new(HashMap::iter(self).map(|(k, v)| (*k, v)))
+    }
+    fn iter_mut(&mut self) -> Box<dyn Iterator<Item = (V6Key, &mut V)> + '_> {
+        Box::new(HashMap::iter_mut(self).map(|(k, v)| (*k, v)))
+    }
+}
+
 /// One family's Loc-RIB.
 #[derive(Debug)]
-struct Table<K> {
-    map: FxHashMap<K, Destination>,
+struct Table<M> {
+    map: M,
     paths: usize,
 }
 
-impl<K> Default for Table<K> {
+impl<M: Default> Default for Table<M> {
     fn default() -> Self {
         Table {
-            map: FxHashMap::default(),
+            map: M::default(),
             paths: 0,
         }
     }
@@ -280,16 +346,16 @@ pub enum Installed {
     New,
 }
 
-impl<K: Key> Table<K> {
+impl<M: PrefixMap<Destination>> Table<M> {
     fn install(
         &mut self,
-        key: K,
+        key: M::K,
         source: &Arc<Source>,
         path_id: u32,
         attrs: &Arc<PathAttrs>,
         seq: u64,
     ) -> Installed {
-        let destination = self.map.entry(key).or_default();
+        let destination = self.map.get_or_insert_with(key, Destination::default);
         let path = || Path {
             source: Arc::clone(source),
             path_id,
@@ -307,8 +373,8 @@ impl<K: Key> Table<K> {
         Installed::New
     }
 
-    fn insert(&mut self, key: K, path: Path) -> Option<Path> {
-        let destination = self.map.entry(key).or_default();
+    fn insert(&mut self, key: M::K, path: Path) -> Option<Path> {
+        let destination = self.map.get_or_insert_with(key, Destination::default);
         if let Some(slot) = destination
             .paths
             .iter_mut()
@@ -321,7 +387,7 @@ impl<K: Key> Table<K> {
         None
     }
 
-    fn remove(&mut self, key: &K, source: &Arc<Source>, path_id: u32) -> Option<Path> {
+    fn remove(&mut self, key: &M::K, source: &Arc<Source>, path_id: u32) -> Option<Path> {
         let destination = self.map.get_mut(key)?;
         let index = destination
             .paths
@@ -353,7 +419,7 @@ impl<K: Key> Table<K> {
         }
     }
 
-    fn decide(&mut self, key: &K, select: impl FnOnce(&mut Destination)) -> bool {
+    fn decide(&mut self, key: &M::K, select: impl FnOnce(&mut Destination)) -> bool {
         let Some(destination) = self.map.get_mut(key) else {
             return false;
         };
@@ -371,8 +437,8 @@ impl<K: Key> Table<K> {
 /// Loc-RIB: per family, prefix → candidate paths.
 #[derive(Debug, Default)]
 pub struct LocRib {
-    v4: Table<V4Key>,
-    v6: Table<V6Key>,
+    v4: Table<V4Map<Destination>>,
+    v6: Table<FxHashMap<V6Key, Destination>>,
 }
 
 impl LocRib {
@@ -384,7 +450,7 @@ impl LocRib {
     /// The destination of `prefix`.
     pub fn get(&self, prefix: &IpNet) -> Option<&Destination> {
         match prefix {
-            IpNet::V4(net) => self.v4.map.get(&V4Key::new(net)),
+            IpNet::V4(net) => PrefixMap::get(&self.v4.map, &V4Key::new(net)),
             IpNet::V6(net) => self.v6.map.get(&V6Key::new(net)),
         }
     }
@@ -392,7 +458,7 @@ impl LocRib {
     /// The destination of `prefix`, for selection.
     pub fn get_mut(&mut self, prefix: &IpNet) -> Option<&mut Destination> {
         match prefix {
-            IpNet::V4(net) => self.v4.map.get_mut(&V4Key::new(net)),
+            IpNet::V4(net) => PrefixMap::get_mut(&mut self.v4.map, &V4Key::new(net)),
             IpNet::V6(net) => self.v6.map.get_mut(&V6Key::new(net)),
         }
     }
@@ -457,8 +523,8 @@ impl LocRib {
         match prefix {
             IpNet::V4(net) => {
                 let key = V4Key::new(net);
-                if self.v4.map.get(&key).is_some_and(gone) {
-                    self.v4.map.remove(&key);
+                if PrefixMap::get(&self.v4.map, &key).is_some_and(gone) {
+                    PrefixMap::remove(&mut self.v4.map, &key);
                 }
             }
             IpNet::V6(net) => {
@@ -472,8 +538,8 @@ impl LocRib {
 
     /// Every destination of `family`.
     pub fn destinations(&self, family: Family) -> impl Iterator<Item = (IpNet, &Destination)> {
-        let v4 = (family == Family::IPV4_UNICAST).then(|| self.v4.map.iter());
-        let v6 = (family == Family::IPV6_UNICAST).then(|| self.v6.map.iter());
+        let v4 = (family == Family::IPV4_UNICAST).then(|| PrefixMap::iter(&self.v4.map));
+        let v6 = (family == Family::IPV6_UNICAST).then(|| PrefixMap::iter(&self.v6.map));
         let v4 = v4.into_iter().flatten().map(|(k, d)| (k.to_net(), d));
         let v6 = v6.into_iter().flatten().map(|(k, d)| (k.to_net(), d));
         v4.chain(v6)
@@ -663,7 +729,7 @@ pub struct Announced {
 /// was exported from (compact prefix keys, fast hasher).
 #[derive(Debug, Default)]
 pub struct AdjRibOut {
-    v4: FxHashMap<V4Key, Announced>,
+    v4: V4Map<Announced>,
     v6: FxHashMap<V6Key, Announced>,
     /// With ADD-PATH send-max above one: the second and later paths of
     /// each prefix, in rank order (path ids 2, 3, ...).
@@ -678,7 +744,7 @@ impl AdjRibOut {
     /// The entry for `prefix`.
     pub fn get(&self, prefix: &IpNet) -> Option<&Announced> {
         match prefix {
-            IpNet::V4(net) => self.v4.get(&V4Key::new(net)),
+            IpNet::V4(net) => PrefixMap::get(&self.v4, &V4Key::new(net)),
             IpNet::V6(net) => self.v6.get(&V6Key::new(net)),
         }
     }
@@ -686,7 +752,7 @@ impl AdjRibOut {
     /// Sets the entry for `prefix`, returning the one it replaces.
     pub fn insert(&mut self, prefix: IpNet, announced: Announced) -> Option<Announced> {
         match prefix {
-            IpNet::V4(net) => self.v4.insert(V4Key::new(&net), announced),
+            IpNet::V4(net) => PrefixMap::insert(&mut self.v4, V4Key::new(&net), announced),
             IpNet::V6(net) => self.v6.insert(V6Key::new(&net), announced),
         }
     }
@@ -694,7 +760,7 @@ impl AdjRibOut {
     /// Removes the entry for `prefix`.
     pub fn remove(&mut self, prefix: &IpNet) -> Option<Announced> {
         match prefix {
-            IpNet::V4(net) => self.v4.remove(&V4Key::new(net)),
+            IpNet::V4(net) => PrefixMap::remove(&mut self.v4, &V4Key::new(net)),
             IpNet::V6(net) => self.v6.remove(&V6Key::new(net)),
         }
     }
@@ -704,7 +770,7 @@ impl AdjRibOut {
         if family == Family::IPV6_UNICAST {
             Box::new(self.v6.iter().map(|(k, a)| (k.to_net(), a)))
         } else if family == Family::IPV4_UNICAST {
-            Box::new(self.v4.iter().map(|(k, a)| (k.to_net(), a)))
+            Box::new(PrefixMap::iter(&self.v4).map(|(k, a)| (k.to_net(), a)))
         } else {
             Box::new(std::iter::empty())
         }
