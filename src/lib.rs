@@ -26,14 +26,18 @@
 //!   subset), answering from the rib task.
 //! - [`collector`]: the `bmpd` collector: accepts BMP speakers and renders
 //!   each message as one JSON object.
+//! - [`ctl`]: `bgpctl`, gobgp's command line over the API (commands,
+//!   connection, tables and JSON).
 //!
-//! The binaries are thin `main`s over this library: `bgpd` (the daemon) and
-//! `bmpd` (the collector), in `src/main.rs` and `src/bin/`.
+//! The binaries are thin `main`s over this library: `bgpd` (the daemon),
+//! `bmpd` (the collector) and `bgpctl` (the command line), in `src/main.rs`
+//! and `src/bin/`.
 
 pub mod api;
 pub mod bmp;
 pub mod collector;
 pub mod config;
+pub mod ctl;
 pub mod daemon;
 pub mod fsm;
 pub mod log;
