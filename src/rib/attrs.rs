@@ -16,6 +16,7 @@
 //! attribute's value read in place, and a changed set built by splicing
 //! new values into the stored octets instead of decoding and re-encoding.
 
+use std::net::Ipv4Addr;
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock};
@@ -364,26 +365,68 @@ impl PathAttrs {
     /// The AS_PATH holds `asn` in any segment (read from the encoding
     /// without decoding the path).
     pub fn as_path_contains(&self, asn: u32) -> bool {
+        self.as_path_count(asn) > 0
+    }
+
+    /// How many times the AS_PATH holds `asn`, all segments together (read
+    /// from the encoding without decoding the path).
+    pub fn as_path_count(&self, asn: u32) -> usize {
         if self.decoded.is_some() {
-            return self
-                .as_path()
-                .is_some_and(|p| p.segments.iter().any(|s| s.asns.contains(&asn)));
+            return self.as_path().map_or(0, |p| {
+                p.segments
+                    .iter()
+                    .flat_map(|s| &s.asns)
+                    .filter(|a| **a == asn)
+                    .count()
+            });
         }
-        let Some((_, _, mut value)) = split(&self.encoded).find(|(_, t, _)| *t == AS_PATH) else {
-            return false;
+        let Some(mut value) = self.raw(AS_PATH) else {
+            return 0;
         };
         let wanted = asn.to_be_bytes();
-        while let [_, count, rest @ ..] = value {
-            let len = usize::from(*count) * 4;
+        let mut count = 0;
+        while let [_, segment_len, rest @ ..] = value {
+            let len = usize::from(*segment_len) * 4;
             let Some((asns, next)) = rest.split_at_checked(len) else {
-                return false;
+                break;
             };
-            if asns.chunks_exact(4).any(|a| a == wanted) {
-                return true;
-            }
+            count += asns.chunks_exact(4).filter(|a| *a == wanted).count();
             value = next;
         }
-        false
+        count
+    }
+
+    /// ORIGINATOR_ID (RFC 4456), read without decoding the set.
+    pub fn originator_id(&self) -> Option<Ipv4Addr> {
+        if self.decoded.is_some() {
+            return match self.get(AttrType::OriginatorId)?.value {
+                AttrValue::OriginatorId(id) => Some(id),
+                _ => None,
+            };
+        }
+        let octets: [u8; 4] = self.raw(u8::from(AttrType::OriginatorId))?.try_into().ok()?;
+        Some(Ipv4Addr::from(octets))
+    }
+
+    /// CLUSTER_LIST (RFC 4456) holds `cluster_id`, read without decoding
+    /// the set.
+    pub fn cluster_list_contains(&self, cluster_id: Ipv4Addr) -> bool {
+        if self.decoded.is_some() {
+            return matches!(
+                self.get(AttrType::ClusterList).map(|a| a.value),
+                Some(AttrValue::ClusterList(list)) if list.contains(&cluster_id)
+            );
+        }
+        let wanted = cluster_id.octets();
+        self.raw(u8::from(AttrType::ClusterList))
+            .is_some_and(|ids| ids.chunks_exact(4).any(|id| id == wanted))
+    }
+
+    /// The encoded value of the first attribute of `type_code`.
+    fn raw(&self, type_code: u8) -> Option<&[u8]> {
+        split(&self.encoded)
+            .find(|(_, t, _)| *t == type_code)
+            .map(|(_, _, value)| value)
     }
 
     /// What an eBGP peer gets (RFC 4271 §5.1.2, §5.1.4, §5.1.5): `local_as`

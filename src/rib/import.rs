@@ -34,28 +34,14 @@ pub struct ImportRules {
 
 /// Why a route is a loop, if it is.
 pub fn check_loops(attrs: &PathAttrs, rules: &ImportRules) -> Option<Rejection> {
-    if rules.external {
-        let own = attrs.as_path().map_or(0, |path| {
-            path.segments
-                .iter()
-                .flat_map(|s| &s.asns)
-                .filter(|asn| **asn == rules.local_as)
-                .count()
-        });
-        if own > usize::from(rules.allow_own_as) {
-            return Some(Rejection::AsPathLoop);
-        }
+    if rules.external && attrs.as_path_count(rules.local_as) > usize::from(rules.allow_own_as) {
+        return Some(Rejection::AsPathLoop);
     }
-    for attribute in attrs.attributes().iter() {
-        match &attribute.value {
-            AttrValue::OriginatorId(id) if *id == rules.router_id => {
-                return Some(Rejection::OriginatorIdLoop)
-            }
-            AttrValue::ClusterList(list) if list.contains(&rules.cluster_id) => {
-                return Some(Rejection::ClusterListLoop)
-            }
-            _ => {}
-        }
+    if attrs.originator_id() == Some(rules.router_id) {
+        return Some(Rejection::OriginatorIdLoop);
+    }
+    if attrs.cluster_list_contains(rules.cluster_id) {
+        return Some(Rejection::ClusterListLoop);
     }
     None
 }
@@ -214,6 +200,35 @@ mod tests {
             check_loops(&looped, &rules()),
             Some(Rejection::ClusterListLoop)
         );
+    }
+
+    #[test]
+    fn loop_checks_read_every_segment_and_only_our_ids() {
+        use crate::wire::bgp::aspath::{Segment, SegmentType};
+        use crate::wire::bgp::AsPath;
+        let segments = vec![
+            Segment {
+                kind: SegmentType::Sequence,
+                asns: vec![65002, 65001],
+            },
+            Segment {
+                kind: SegmentType::Set,
+                asns: vec![65001, 65003],
+            },
+        ];
+        let allow_one = ImportRules {
+            allow_own_as: 1,
+            ..rules()
+        };
+        let set_too = attrs(vec![AttrValue::AsPath(AsPath { segments })]);
+        assert_eq!(set_too.as_path_count(65001), 2);
+        assert_eq!(check_loops(&set_too, &allow_one), Some(Rejection::AsPathLoop));
+        let others = attrs(vec![
+            path(&[65002]),
+            AttrValue::OriginatorId(Ipv4Addr::new(10, 0, 0, 2)),
+            AttrValue::ClusterList(vec![Ipv4Addr::new(10, 0, 0, 3)]),
+        ]);
+        assert_eq!(check_loops(&others, &rules()), None);
     }
 
     /// The sets built beside the decoder are the ones the rib builds from
