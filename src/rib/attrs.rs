@@ -16,9 +16,9 @@
 //! attribute's value read in place, and a changed set built by splicing
 //! new values into the stored octets instead of decoding and re-encoding.
 
-use std::net::Ipv4Addr;
 use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
+use std::net::Ipv4Addr;
 use std::sync::{Arc, OnceLock};
 
 use bytes::{Bytes, BytesMut};
@@ -404,7 +404,10 @@ impl PathAttrs {
                 _ => None,
             };
         }
-        let octets: [u8; 4] = self.raw(u8::from(AttrType::OriginatorId))?.try_into().ok()?;
+        let octets: [u8; 4] = self
+            .raw(u8::from(AttrType::OriginatorId))?
+            .try_into()
+            .ok()?;
         Some(Ipv4Addr::from(octets))
     }
 

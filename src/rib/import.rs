@@ -222,7 +222,10 @@ mod tests {
         };
         let set_too = attrs(vec![AttrValue::AsPath(AsPath { segments })]);
         assert_eq!(set_too.as_path_count(65001), 2);
-        assert_eq!(check_loops(&set_too, &allow_one), Some(Rejection::AsPathLoop));
+        assert_eq!(
+            check_loops(&set_too, &allow_one),
+            Some(Rejection::AsPathLoop)
+        );
         let others = attrs(vec![
             path(&[65002]),
             AttrValue::OriginatorId(Ipv4Addr::new(10, 0, 0, 2)),

@@ -238,8 +238,7 @@ async fn a_dump_in_chunks_with_changes_during_it_has_no_gap_and_no_duplicate() {
     )
     .await;
     send_update(&rib.events, &a, from_a(vec![other_prefix()])).await;
-    collect(&mut b, 1000, true).await;
-    collect(&mut b, 1, false).await;
+    collect_both(&mut b, 1000, 1).await;
 
     let mut applied = Applied::default();
     let mut items = 0;

@@ -214,6 +214,36 @@ impl Rib {
         update: &Update,
         sets: Vec<PathAttrs>,
     ) -> Outgoing {
+        let mut touched = Vec::new();
+        self.receive(peer, update, sets, &mut touched);
+        self.decide_and_export(touched)
+    }
+
+    /// Several UPDATEs (from one peer or more) received back to back, as
+    /// one: each into Adj-RIB-In and Loc-RIB in order, then one decision
+    /// per touched prefix and one batch of changes per peer. The outcome
+    /// is the one the UPDATEs give one at a time, with fewer messages
+    /// when a later one overrides an earlier one.
+    pub fn updates_prepared(
+        &mut self,
+        updates: impl IntoIterator<Item = (PeerId, Update, Vec<PathAttrs>)>,
+    ) -> Outgoing {
+        let mut touched = Vec::new();
+        for (peer, update, sets) in updates {
+            self.receive(peer, &update, sets, &mut touched);
+        }
+        self.decide_and_export(touched)
+    }
+
+    /// The receive half of [`Rib::update_prepared`]: Adj-RIB-In and
+    /// Loc-RIB candidates, the prefixes touched appended to `touched`.
+    fn receive(
+        &mut self,
+        peer: PeerId,
+        update: &Update,
+        sets: Vec<PathAttrs>,
+        touched: &mut Vec<IpNet>,
+    ) {
         let Rib {
             store,
             loc,
@@ -224,10 +254,9 @@ impl Rib {
         } = self;
         let Some(from) = peers.get_mut(&peer) else {
             tracing::debug!(%peer, "UPDATE from a peer that is not up");
-            return Vec::new();
+            return;
         };
         let accept_all = policy.import_accepts_all(&from.source_peer);
-        let mut touched = Vec::new();
         if update.treat_as_withdraw().is_some() {
             let announced: usize = announced_groups(update).iter().map(|g| g.2.len()).sum();
             from.counters.treat_as_withdraw_updates += 1;
@@ -296,16 +325,7 @@ impl Rib {
                             _ => (None, rejected),
                         };
                         install(
-                            store,
-                            loc,
-                            from,
-                            family,
-                            nlri,
-                            &attrs,
-                            post,
-                            rejected,
-                            *seq,
-                            &mut touched,
+                            store, loc, from, family, nlri, &attrs, post, rejected, *seq, touched,
                         );
                     }
                     store.release(attrs);
@@ -315,7 +335,6 @@ impl Rib {
         if self.monitors.wants(View::AdjRibInPost) {
             self.monitor_post_policy(peer, update);
         }
-        self.decide_and_export(touched)
     }
 
     /// Post-policy Adj-RIB-In Route Monitoring for the routes `update`

@@ -12,12 +12,18 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc;
 
+use super::attrs::PathAttrs;
 use super::event::{Export, PeerEvent, PeerId, SessionInfo};
 use super::monitor::{Request, View};
 use super::monitoring::DUMP_CHUNK;
 use super::state::{Outgoing, Rib};
 use crate::config::Global;
 use crate::policy::PolicyEngine;
+use crate::wire::bgp::Update;
+
+/// Most events taken from the queue at once (UPDATEs among them are
+/// decided together).
+const EVENT_BATCH: usize = 64;
 
 /// How often an idle task looks at dumps waiting for queue room.
 const DUMP_POLL: Duration = Duration::from_millis(2);
@@ -50,7 +56,7 @@ pub async fn run(
         let dumping = task.rib.monitors().dumping();
         tokio::select! {
             event = events.recv() => match event {
-                Some(event) => task.event(event),
+                Some(event) => task.events(event, &mut events),
                 None => break,
             },
             request = requests.recv(), if requests_open => match request {
@@ -76,6 +82,73 @@ pub async fn run(
 }
 
 impl Task {
+    /// `first` and what else is queued, up to [`EVENT_BATCH`] events:
+    /// UPDATEs back to back are decided and exported as one
+    /// ([`Rib::updates_prepared`]), so a full table costs one export
+    /// message (and one wake-up of each peer's writer) per batch rather
+    /// than per UPDATE.
+    fn events(&mut self, first: PeerEvent, queue: &mut mpsc::Receiver<PeerEvent>) {
+        let mut updates = Vec::new();
+        let mut next = Some(first);
+        let mut taken = 0;
+        while let Some(event) = next {
+            taken += 1;
+            match event {
+                PeerEvent::Update {
+                    peer,
+                    update,
+                    raw,
+                    received_at,
+                    sets,
+                } => {
+                    self.monitor_received(peer, &update, raw, received_at);
+                    updates.push((peer, update, sets));
+                }
+                other => {
+                    self.apply(&mut updates);
+                    self.event(other);
+                }
+            }
+            next = if taken < EVENT_BATCH {
+                queue.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        self.apply(&mut updates);
+    }
+
+    /// The UPDATEs taken so far, into the rib as one.
+    fn apply(&mut self, updates: &mut Vec<(PeerId, Update, Vec<PathAttrs>)>) {
+        if updates.is_empty() {
+            return;
+        }
+        let outgoing = self.rib.updates_prepared(updates.drain(..));
+        self.deliver(outgoing);
+    }
+
+    /// Pre-policy Adj-RIB-In Route Monitoring and mirroring of a received
+    /// UPDATE, before the rib takes it.
+    fn monitor_received(
+        &mut self,
+        peer: PeerId,
+        update: &Update,
+        raw: bytes::Bytes,
+        received_at: SystemTime,
+    ) {
+        let rib = &mut self.rib;
+        if !(rib.monitors().wants(View::AdjRibInPre) || rib.monitors().mirroring()) {
+            // Per UPDATE: no session lookup, no clone, unless someone monitors.
+            return;
+        }
+        if let Some(info) = rib.session(peer).cloned() {
+            let monitors = rib.monitors_mut();
+            let errored = update.treat_as_withdraw().is_some();
+            monitors.mirror(&info, raw.clone(), errored);
+            monitors.route(Some(&info), View::AdjRibInPre, vec![raw], received_at);
+        }
+    }
+
     fn event(&mut self, event: PeerEvent) {
         let rib = &mut self.rib;
         let outgoing = match event {
@@ -92,21 +165,8 @@ impl Task {
                 received_at,
                 sets,
             } => {
-                let monitored =
-                    rib.monitors().wants(View::AdjRibInPre) || rib.monitors().mirroring();
-                // Per UPDATE: no session lookup, no clone, unless someone monitors.
-                let info = if monitored {
-                    rib.session(peer).cloned()
-                } else {
-                    None
-                };
-                if let Some(info) = info {
-                    let monitors = rib.monitors_mut();
-                    let errored = update.treat_as_withdraw().is_some();
-                    monitors.mirror(&info, raw.clone(), errored);
-                    monitors.route(Some(&info), View::AdjRibInPre, vec![raw], received_at);
-                }
-                rib.update_prepared(peer, &update, sets)
+                self.monitor_received(peer, &update, raw, received_at);
+                self.rib.update_prepared(peer, &update, sets)
             }
             PeerEvent::Received {
                 peer,

@@ -135,23 +135,26 @@ async fn next_updates(fake: &mut Fake) -> Vec<Update> {
 /// Collects exports until `count` prefixes were announced (or withdrawn
 /// with `withdrawn`).
 async fn collect(fake: &mut Fake, count: usize, withdrawn: bool) -> Vec<Update> {
+    if withdrawn {
+        collect_both(fake, count, 0).await
+    } else {
+        collect_both(fake, 0, count).await
+    }
+}
+
+/// Collects exports until exactly `withdrawn` prefixes were withdrawn and
+/// `announced` announced (UPDATEs received back to back may come in one
+/// export).
+async fn collect_both(fake: &mut Fake, withdrawn: usize, announced: usize) -> Vec<Update> {
     let mut all = Vec::new();
-    let mut seen = 0;
-    while seen < count {
+    let (mut gone, mut new) = (0, 0);
+    while gone < withdrawn || new < announced {
         let updates = next_updates(fake).await;
-        seen += updates
-            .iter()
-            .map(|u| {
-                if withdrawn {
-                    u.withdrawn.len()
-                } else {
-                    u.nlri.len()
-                }
-            })
-            .sum::<usize>();
+        gone += updates.iter().map(|u| u.withdrawn.len()).sum::<usize>();
+        new += updates.iter().map(|u| u.nlri.len()).sum::<usize>();
         all.extend(updates);
     }
-    assert_eq!(seen, count);
+    assert_eq!((gone, new), (withdrawn, announced));
     all
 }
 
@@ -477,6 +480,75 @@ fn two_octet_peer_receives_as_trans_and_as4_path() {
             4_200_000_001
         ])))
     );
+}
+
+/// UPDATEs the task takes back to back are decided as one: the peers
+/// get what the last of them leaves, as if each was applied in turn.
+#[test]
+fn updates_taken_together_export_only_their_outcome() {
+    let config = config();
+    let rib_with_peers = || {
+        let mut rib = crate::rib::Rib::new(Arc::new(config.global.clone()));
+        rib.peer_up(session(&config, 2));
+        rib.peer_up(session(&config, 3));
+        rib
+    };
+    let (a, b) = (session(&config, 2).peer, session(&config, 3).peer);
+    let nlri = prefixes(3);
+    let updates = vec![
+        from_a(nlri.clone()),
+        Update {
+            withdrawn: nlri[..1].to_vec(),
+            ..Update::default()
+        },
+        announcement(nlri[1..2].to_vec(), 65009, Ipv4Addr::new(192, 0, 2, 2)),
+    ];
+    let mut together = rib_with_peers();
+    let outgoing = together.updates_prepared(updates.iter().map(|u| (a, u.clone(), Vec::new())));
+    let to_b: Vec<Update> = outgoing
+        .iter()
+        .filter(|(peer, _)| *peer == b)
+        .flat_map(|(_, messages)| messages.iter())
+        .map(|m| match Message::decode(m.clone(), &cx()) {
+            Ok(Message::Update(update)) => update,
+            other => panic!("not an UPDATE: {other:?}"),
+        })
+        .collect();
+    assert!(
+        to_b.iter().all(|u| u.withdrawn.is_empty()),
+        "never sent: nothing to withdraw"
+    );
+    let mut sent: Vec<(IpNet, Option<AttrValue>)> = to_b
+        .iter()
+        .flat_map(|u| {
+            let path = u.attribute(bgp::AttrType::AsPath).map(|a| a.value.clone());
+            u.nlri.iter().map(move |n| (n.prefix, path.clone()))
+        })
+        .collect();
+    sent.sort_by_key(|(prefix, _)| *prefix);
+    let path = |asns: Vec<u32>| Some(AttrValue::AsPath(AsPath::from_sequence(asns)));
+    assert_eq!(
+        sent,
+        vec![
+            (nlri[1].prefix, path(vec![65001, 65009])),
+            (nlri[2].prefix, path(vec![65001, 65002])),
+        ]
+    );
+    // The same Loc-RIB as one UPDATE at a time.
+    let mut one_by_one = rib_with_peers();
+    for update in &updates {
+        one_by_one.update(a, update);
+    }
+    let bests = |rib: &crate::rib::Rib| {
+        let mut all: Vec<(IpNet, String)> = rib
+            .loc_rib()
+            .destinations(Family::IPV4_UNICAST)
+            .filter_map(|(prefix, d)| Some((prefix, format!("{:?}", d.best()?.attrs.as_path()))))
+            .collect();
+        all.sort();
+        all
+    };
+    assert_eq!(bests(&together), bests(&one_by_one));
 }
 
 #[path = "monitoring_tests.rs"]
