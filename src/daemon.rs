@@ -193,7 +193,16 @@ pub async fn run_with(
         daemon.remove(address, notification.clone(), None).await;
     }
     drop(daemon);
-    // After the peers, so the stations can get their Peer Down messages.
+    // The rib ends once it has every peer's last event (no sender is
+    // left): only then are the stations stopped, so that each gets every
+    // Peer Down before its Termination.
+    let mut rib_task = rib_task;
+    if tokio::time::timeout(STOP_TIMEOUT, &mut rib_task)
+        .await
+        .is_err()
+    {
+        warn!("the rib task did not end in time; stopping the BMP stations anyway");
+    }
     stations.shutdown().await;
     for task in accepting {
         task.abort();

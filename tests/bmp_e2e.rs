@@ -54,6 +54,7 @@ fn start_fast(config: config::Config) -> Running {
         peer: peer::Options {
             first_connect_delay: Duration::from_millis(10),
             observer: Some(observer),
+            ..peer::Options::default()
         },
         ready: None,
         bmp: bgpd::bmp::Options {

@@ -336,7 +336,7 @@ impl Client {
                     return End::Overflowed;
                 }
                 if self.requests.is_closed() {
-                    return End::RibGone;
+                    return self.rib_gone(&mut session, stop, station).await;
                 }
                 // Not in the contract, but never leave a station silent:
                 // start over with a fresh subscription.
@@ -385,6 +385,35 @@ impl Client {
                             warn!(Topic = "bmp", Key = %station, %error, "cannot encode a Statistics Report");
                         }
                     }
+                },
+            }
+        }
+    }
+
+    /// The rib ended (the daemon is stopping) and everything it sent is
+    /// written: the connection stays until the stop comes, so that the
+    /// station still gets its Termination (the daemon stops its BMP
+    /// clients after the rib), or until the station closes it.
+    async fn rib_gone(
+        &self,
+        session: &mut Session,
+        stop: &mut oneshot::Receiver<Stop>,
+        station: &str,
+    ) -> End {
+        debug!(Topic = "bmp", Key = %station, "the rib is gone; waiting to be stopped");
+        loop {
+            tokio::select! {
+                reason = &mut *stop => {
+                    let reason = reason.unwrap_or(Stop::Shutdown);
+                    self.terminate(session, reason, station).await;
+                    return End::Stopped;
+                }
+                read = session.reader.read(&mut session.scratch[..]) => match read {
+                    Ok(0) | Err(_) => {
+                        info!(Topic = "bmp", Key = %station, "the BMP station closed the connection");
+                        return End::Lost { synced: session.synced };
+                    }
+                    Ok(_) => {}
                 },
             }
         }

@@ -107,6 +107,10 @@ pub struct Options {
     pub first_connect_delay: Duration,
     /// Told about every session going up or down.
     pub observer: Option<mpsc::UnboundedSender<Observed>>,
+    /// How long a write to an established peer may make no progress
+    /// before the session is closed without a NOTIFICATION (none could be
+    /// written); `None`: the negotiated hold time (no limit when zero).
+    pub write_timeout: Option<Duration>,
 }
 
 impl Default for Options {
@@ -114,9 +118,15 @@ impl Default for Options {
         Options {
             first_connect_delay: Duration::from_secs(5),
             observer: None,
+            write_timeout: None,
         }
     }
 }
+
+/// RFC 4271 §8.1.3 Event 18 (TcpConnectionFails): the FSM event of a
+/// session the local system closes because its connection stopped taking
+/// data (BMP Peer Down reason 2 carries it).
+pub const TCP_CONNECTION_FAILS: u16 = 18;
 
 /// Starts the task for the neighbor at `address`.
 pub fn spawn(
@@ -146,6 +156,18 @@ fn random_unit() -> f64 {
     let mut hasher = RandomState::new().build_hasher();
     hasher.write_u64(0);
     (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// `future`'s output, or `None` when `limit` passes first (without a
+/// limit it is awaited to the end).
+async fn within<T>(
+    limit: Option<Duration>,
+    future: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    match limit {
+        Some(limit) => tokio::time::timeout(limit, future).await.ok(),
+        None => Some(future.await),
+    }
 }
 
 fn now() -> std::time::Instant {
@@ -476,16 +498,58 @@ impl Peer {
     }
 
     async fn flush(&mut self, second: bool) {
-        let failed = match self.slot_mut(second).and_then(|s| s.conn.as_mut()) {
-            Some(conn) => conn.writer.flush().await.is_err(),
-            None => false,
+        let limit = self.write_timeout(second);
+        let outcome = match self.slot_mut(second).and_then(|s| s.conn.as_mut()) {
+            Some(conn) => within(limit, conn.writer.flush()).await,
+            None => Some(Ok(())),
         };
-        if failed {
-            if let Some(slot) = self.slot_mut(second) {
-                slot.conn = None;
+        match outcome {
+            Some(Ok(())) => {}
+            Some(Err(_)) => {
+                if let Some(slot) = self.slot_mut(second) {
+                    slot.conn = None;
+                }
+                Box::pin(self.dispatch(second, Event::ConnectionFailed)).await;
             }
-            Box::pin(self.dispatch(second, Event::ConnectionFailed)).await;
+            None => Box::pin(self.close_stalled(second)).await,
         }
+    }
+
+    /// How long a write on `second`'s established session may stall:
+    /// [`Options::write_timeout`], else the negotiated hold time; `None`
+    /// before Established or with a zero hold time.
+    pub(super) fn write_timeout(&self, second: bool) -> Option<Duration> {
+        let session = self.slot(second)?.fsm.session()?;
+        let limit = self.options.write_timeout.unwrap_or(session.hold_time);
+        (!limit.is_zero()).then_some(limit)
+    }
+
+    /// The connection took no data for the write timeout: closed without a
+    /// NOTIFICATION (it could not be written), which the FSM sees as a
+    /// failed connection and the rib as a local close with
+    /// [`TCP_CONNECTION_FAILS`].
+    pub(super) async fn close_stalled(&mut self, second: bool) {
+        warn!(
+            Topic = "Peer",
+            "the peer took no data for the write timeout: closing the session"
+        );
+        let Some(slot) = self.slot_mut(second) else {
+            return;
+        };
+        slot.conn = None;
+        let actions = slot
+            .fsm
+            .handle(now(), Event::ConnectionFailed)
+            .into_iter()
+            .map(|action| match action {
+                Action::Down(DownReason::RemoteClosed) => {
+                    Action::Down(DownReason::LocalNoNotification(TCP_CONNECTION_FAILS))
+                }
+                other => other,
+            })
+            .collect();
+        self.apply(second, actions).await;
+        self.resolve_collision().await;
     }
 
     async fn on_established(&mut self, second: bool, session: crate::fsm::Session) {

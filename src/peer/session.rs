@@ -8,7 +8,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
 use tracing::warn;
 
-use super::{as4, Peer};
+use super::{as4, within, Peer};
 use crate::fsm::Event;
 use crate::rib::event::{DownReason, Export, PeerEvent};
 use crate::wire::bgp::{AttrAction, CeaseSubcode, ErrorCode, Notification, Update};
@@ -123,21 +123,31 @@ impl Peer {
                 pending.push(more);
             }
         }
+        // Each write may stall for the write timeout at most: a peer that
+        // stops reading cannot hold the task (and its timers) forever.
+        let limit = self.write_timeout(false);
         let Some(conn) = self.primary.conn.as_mut() else {
             return;
         };
-        let mut failed = false;
-        for Export::Messages(messages) in pending {
+        let mut outcome = Some(Ok(()));
+        'write: for Export::Messages(messages) in pending {
             for message in messages {
-                if conn.writer.write_all(&message).await.is_err() {
-                    failed = true;
-                    break;
+                outcome = within(limit, conn.writer.write_all(&message)).await;
+                if !matches!(outcome, Some(Ok(()))) {
+                    break 'write;
                 }
             }
         }
-        if failed || conn.writer.flush().await.is_err() {
-            self.primary.conn = None;
-            self.dispatch(false, Event::ConnectionFailed).await;
+        if matches!(outcome, Some(Ok(()))) {
+            outcome = within(limit, conn.writer.flush()).await;
+        }
+        match outcome {
+            Some(Ok(())) => {}
+            Some(Err(_)) => {
+                self.primary.conn = None;
+                self.dispatch(false, Event::ConnectionFailed).await;
+            }
+            None => self.close_stalled(false).await,
         }
     }
 }

@@ -317,6 +317,7 @@ impl Rib {
         let monitors = self.monitors_mut();
         monitors.subscribers.push(subscriber);
         monitors.recompute();
+        self.track_pre_policy();
         self.dump_step(DUMP_CHUNK);
     }
 

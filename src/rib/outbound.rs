@@ -184,7 +184,7 @@ pub(super) fn advertise(
 /// Records whether export policy keeps `prefix` from `peer` although the
 /// advertisement rules would send its best path: the pre-policy
 /// Adj-RIB-Out holds it, the post-policy one does not (counted for BMP
-/// statistics 14–17).
+/// statistics 14–17; its attributes kept while that view is monitored).
 pub(super) fn track_filtered(
     store: &mut AttrStore,
     cache: &mut ExportCache,
@@ -192,14 +192,16 @@ pub(super) fn track_filtered(
     prefix: IpNet,
     best: Option<&Path>,
 ) {
-    let filtered = peer.rib_out.get(&prefix).is_none()
-        && best.is_some_and(|path| {
+    let base = match (peer.rib_out.get(&prefix), best) {
+        (None, Some(path)) => {
             let announced = Announced {
                 source: Arc::clone(&path.source),
                 attrs: Arc::clone(&path.attrs),
             };
-            let base = exported_base(store, cache, &announced, family_of(&prefix), &peer.target);
-            base.map(|b| store.release(b)).is_some()
-        });
-    peer.rib_out.set_filtered(prefix, filtered);
+            exported_base(store, cache, &announced, family_of(&prefix), &peer.target)
+        }
+        _ => None,
+    };
+    peer.rib_out.set_filtered(prefix, base.is_some());
+    peer.kept_back.set(store, prefix, base);
 }

@@ -343,3 +343,6 @@ export-policy-list = ["out-drop"]
     let of_b = stats.peers.iter().find(|p| p.info.peer == b).expect("B");
     assert_eq!(of_b.adj_rib_out_pre.ipv4_unicast, 2);
 }
+
+#[path = "rib_out_pre_tests.rs"]
+mod rib_out_pre;

@@ -8,9 +8,11 @@ use std::sync::Arc;
 use ipnet::IpNet;
 
 use super::super::batch::{outgoing_nlri, Batch};
+use super::super::monitor::View;
 use super::super::table::{family_of, Announced, Destination, Rejection, FAMILIES};
 use super::{
-    exported, import_decision, install, multipath, release_cache, ExportCache, Outgoing, Rib,
+    exported, import_decision, install, multipath, release_cache, rib_out_pre, ExportCache,
+    Outgoing, Rib,
 };
 use crate::policy::PolicyEngine;
 use crate::wire::bgp::Nlri;
@@ -19,6 +21,7 @@ impl Rib {
     /// Replaces the policy engine and applies the difference.
     pub fn set_policy(&mut self, policy: Arc<PolicyEngine>) -> Outgoing {
         let old = std::mem::replace(&mut self.policy, policy);
+        self.track_pre_policy();
         // Loc-RIB first, with nothing sent; then each peer gets the
         // difference between what it was sent and what it now gets, once.
         let touched = self.reimport();
@@ -99,7 +102,9 @@ impl Rib {
     }
 
     /// Every peer's Adj-RIB-Out against the new export policy: what `old`
-    /// gave and what the current engine gives, the difference sent.
+    /// gave and what the current engine gives, the difference sent. The
+    /// pre-policy Adj-RIB-Out's difference (import policy may have changed
+    /// best paths) goes to the stations monitoring it.
     fn reexport(&mut self, old: &Arc<PolicyEngine>) -> Outgoing {
         let Rib {
             store,
@@ -107,6 +112,7 @@ impl Rib {
             peers,
             policy,
             global,
+            monitors,
             ..
         } = self;
         let options = global.route_selection;
@@ -115,9 +121,10 @@ impl Rib {
             let mut batch = Batch::default();
             let mut before = ExportCache::new(old, &peer.target_peer);
             let mut after = ExportCache::new(policy, &peer.target_peer);
-            if after.accept_all {
-                peer.rib_out.clear_filtered();
-            }
+            // ADD-PATH send peers: the messages sent stand for the view
+            // (see `Rib::sends_paths_by_rank`).
+            let ranked = peer.send_max.iter().any(|m| *m > 1);
+            let mut pre = (monitors.wants(View::AdjRibOutPre) && !ranked).then(Batch::default);
             for family in FAMILIES {
                 if !peer.info.negotiated.families.contains(&family) {
                     continue;
@@ -128,6 +135,7 @@ impl Rib {
                     .destinations(family)
                     .map(|(p, _)| p)
                     .chain(peer.rib_out.iter(family).map(|(p, _)| p))
+                    .chain(peer.rib_out.filtered(family))
                     .collect();
                 prefixes.sort_unstable();
                 prefixes.dedup();
@@ -166,6 +174,9 @@ impl Rib {
                         }
                         continue;
                     }
+                    let was = pre
+                        .is_some()
+                        .then(|| rib_out_pre::before(store, &mut before, peer, prefix));
                     let best = destination.and_then(Destination::best);
                     let announced = best.map(|path| Announced {
                         source: Arc::clone(&path.source),
@@ -211,7 +222,20 @@ impl Rib {
                     if !after.accept_all {
                         super::outbound::track_filtered(store, &mut after, peer, prefix, best);
                     }
+                    if let (Some(pre), Some(was)) = (pre.as_mut(), was) {
+                        let change = rib_out_pre::change;
+                        change(store, &mut after, peer, prefix, best, was, pre);
+                    }
                 }
+            }
+            if after.accept_all {
+                peer.rib_out.clear_filtered();
+                peer.kept_back.clear(store);
+            }
+            if let Some(pre) = pre.filter(|b| !b.is_empty()) {
+                let messages = pre.encode(&peer.info.negotiated, store);
+                let now = std::time::SystemTime::now();
+                monitors.route(Some(&peer.info), View::AdjRibOutPre, messages, now);
             }
             release_cache(store, before);
             release_cache(store, after);

@@ -42,6 +42,8 @@ struct Peer {
     rules: ImportRules,
     rib_in: AdjRibIn,
     rib_out: AdjRibOut,
+    /// Pre-policy attributes of what export policy keeps back (BMP).
+    kept_back: rib_out_pre::KeptBack,
     counters: PeerCounters,
     /// Paths per prefix to send, per family (1 unless ADD-PATH send is
     /// negotiated with `send-max` above one).
@@ -65,6 +67,9 @@ pub struct Rib {
     policy: Arc<PolicyEngine>,
     /// The source of locally originated paths (API), one for the rib's life.
     local: Arc<Source>,
+    /// Peers keep their kept-back pre-policy attributes (BMP monitors the
+    /// pre-policy Adj-RIB-Out, or did until the last event).
+    pre_tracked: bool,
 }
 
 impl Rib {
@@ -86,6 +91,7 @@ impl Rib {
             seq: 0,
             monitors: Monitors::default(),
             policy: Arc::new(PolicyEngine::default()),
+            pre_tracked: false,
         }
     }
 
@@ -131,6 +137,7 @@ impl Rib {
             rules,
             rib_in: AdjRibIn::default(),
             rib_out: AdjRibOut::default(),
+            kept_back: rib_out_pre::KeptBack::new(self.monitors.wants(View::AdjRibOutPre)),
             counters: PeerCounters::default(),
             send_max: [1; 2],
             source_peer,
@@ -196,6 +203,7 @@ impl Rib {
         tracing::debug!(peer = %id, messages = messages.len(), "initial table");
         self.monitors.peer_up(&peer.info);
         self.peers.insert(id, peer);
+        self.publish_pre_policy_table(id);
         outgoing.push((id, messages));
         outgoing
     }
@@ -369,9 +377,10 @@ impl Rib {
 
     /// The session went down: its routes are withdrawn from everyone.
     pub fn peer_down(&mut self, peer: PeerId) -> Outgoing {
-        let Some(gone) = self.peers.remove(&peer) else {
+        let Some(mut gone) = self.peers.remove(&peer) else {
             return Vec::new();
         };
+        gone.kept_back.untrack(&mut self.store);
         let mut removed = Vec::new();
         if gone.counters.loc_rib.total() > 0 {
             self.loc.remove_source(&gone.source, &mut removed);
@@ -435,6 +444,9 @@ impl Rib {
     /// One decision per touched prefix (and Loc-RIB monitoring), then,
     /// when `export`, the changes for every peer.
     fn decide_then(&mut self, mut touched: Vec<IpNet>, export: bool) -> Outgoing {
+        if self.pre_tracked && !self.monitors.wants(View::AdjRibOutPre) {
+            self.track_pre_policy();
+        }
         touched.sort_unstable();
         touched.dedup();
         let options = self.global.route_selection;
@@ -485,8 +497,8 @@ impl Rib {
         for (id, peer) in peers.iter_mut() {
             let mut batch = Batch::default();
             let mut cache = ExportCache::new(policy, &peer.target_peer);
-            // BMP Adj-RIB-Out pre-policy, when export policy filters: the
-            // candidates before it (else the messages sent are both).
+            // BMP Adj-RIB-Out pre-policy, when export policy filters: how
+            // the view before it changed (else the messages sent are both).
             let mut candidates =
                 (monitors.wants(View::AdjRibOutPre) && !cache.accept_all).then(Batch::default);
             if peer.send_max.iter().any(|m| *m > 1) {
@@ -506,15 +518,16 @@ impl Rib {
                         );
                     } else if changed.binary_search(prefix).is_ok() {
                         let best = destination.and_then(Destination::best);
-                        advertise(store, peer, *prefix, best, &mut cache, &mut batch);
+                        let pre = candidates.as_mut();
+                        let both = rib_out_pre::advertise_both;
+                        both(store, peer, *prefix, best, &mut cache, &mut batch, pre);
                     }
                 }
             } else {
                 for (prefix, best) in &bests {
-                    advertise(store, peer, *prefix, *best, &mut cache, &mut batch);
-                    if let Some(candidates) = candidates.as_mut() {
-                        rib_out_pre::candidate(store, &mut cache, peer, *prefix, *best, candidates);
-                    }
+                    let pre = candidates.as_mut();
+                    let both = rib_out_pre::advertise_both;
+                    both(store, peer, *prefix, *best, &mut cache, &mut batch, pre);
                 }
             }
             if let Some(candidates) = candidates.filter(|c| !c.is_empty()) {

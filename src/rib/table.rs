@@ -817,6 +817,14 @@ impl AdjRibOut {
         }
     }
 
+    /// The prefixes of `family` kept back by export policy.
+    pub fn filtered(&self, family: Family) -> impl Iterator<Item = IpNet> + '_ {
+        family_index(family)
+            .and_then(|i| self.filtered.get(i))
+            .into_iter()
+            .flat_map(|set| set.iter().copied())
+    }
+
     /// Forgets every prefix kept back by export policy.
     pub fn clear_filtered(&mut self) {
         for set in &mut self.filtered {

@@ -63,7 +63,7 @@ pub async fn run(
                 Some(Request::Policy(policy)) => {
                     tracing::info!("policy changed: routes evaluated again");
                     let outgoing = task.rib.set_policy(policy);
-                    task.deliver(outgoing);
+                    task.deliver_resent(outgoing);
                 }
                 Some(Request::Local(change)) => {
                     let outgoing = task.rib.local_change(change);
@@ -178,7 +178,11 @@ impl Task {
                 }
                 Vec::new()
             }
-            PeerEvent::RouteRefresh { peer, family } => rib.route_refresh(peer, family),
+            PeerEvent::RouteRefresh { peer, family } => {
+                let outgoing = rib.route_refresh(peer, family);
+                self.deliver_resent(outgoing);
+                return;
+            }
             PeerEvent::Down { peer, reason } => {
                 tracing::info!(%peer, ?reason, "peer down");
                 self.exports.remove(&peer);
@@ -198,14 +202,25 @@ impl Task {
     /// Sends each peer its messages (and BMP Adj-RIB-Out monitoring the
     /// same bytes); a closed channel takes the peer down, whose
     /// withdrawals are delivered in turn.
-    fn deliver(&mut self, mut outgoing: Outgoing) {
+    fn deliver(&mut self, outgoing: Outgoing) {
+        self.deliver_with(outgoing, true);
+    }
+
+    /// [`Task::deliver`] for messages that leave the pre-policy
+    /// Adj-RIB-Out as it was (a new export policy, ROUTE-REFRESH): the rib
+    /// publishes that view's changes itself, if any.
+    fn deliver_resent(&mut self, outgoing: Outgoing) {
+        self.deliver_with(outgoing, false);
+    }
+
+    fn deliver_with(&mut self, mut outgoing: Outgoing, mut pre_policy: bool) {
         while !outgoing.is_empty() {
             let mut gone = Vec::new();
             for (peer, messages) in outgoing {
                 if messages.is_empty() {
                     continue;
                 }
-                self.monitor_sent(peer, &messages);
+                self.monitor_sent(peer, &messages, pre_policy);
                 let delivered = self
                     .exports
                     .get(&peer)
@@ -215,6 +230,8 @@ impl Task {
                 }
             }
             outgoing = Vec::new();
+            // Withdrawals for peers gone change the view again.
+            pre_policy = true;
             for peer in gone {
                 tracing::debug!(%peer, "export channel closed: forgetting the peer");
                 self.exports.remove(&peer);
@@ -227,8 +244,9 @@ impl Task {
     }
 
     /// Adj-RIB-Out Route Monitoring (RFC 8671): the messages as sent
-    /// (post-policy, and pre-policy too when no export policy applies).
-    fn monitor_sent(&mut self, peer: PeerId, messages: &[bytes::Bytes]) {
+    /// (post-policy, and pre-policy too when no export policy applies and
+    /// `pre_policy`).
+    fn monitor_sent(&mut self, peer: PeerId, messages: &[bytes::Bytes], pre_policy: bool) {
         let monitors = self.rib.monitors();
         let views = [View::AdjRibOutPre, View::AdjRibOutPost];
         if !views.iter().any(|v| monitors.wants(*v)) {
@@ -241,8 +259,9 @@ impl Task {
         // With export policy the rib publishes the pre-policy candidates
         // itself (they are not the messages sent).
         let unfiltered = self.rib.export_unfiltered(peer);
+        let pre_policy = pre_policy || self.rib.sends_paths_by_rank(peer);
         for view in views {
-            if view == View::AdjRibOutPre && !unfiltered {
+            if view == View::AdjRibOutPre && !(unfiltered && pre_policy) {
                 continue;
             }
             self.rib

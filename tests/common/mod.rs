@@ -207,6 +207,7 @@ pub fn start_with(config: config::Config, mut options: Options) -> Running {
     options.peer = peer::Options {
         first_connect_delay: Duration::from_millis(10),
         observer: Some(observer),
+        ..std::mem::take(&mut options.peer)
     };
     let (reload, reload_rx) = mpsc::channel(1);
     let task = tokio::spawn(async move {
