@@ -27,6 +27,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::bmp;
 use crate::config::{Config, Global, Neighbor, PeerAddress};
+use crate::peer::stats::{PeerStats, Registry};
 use crate::peer::{self, sockopt, Control, PeerHandle};
 use crate::policy::PolicyEngine;
 use crate::rib;
@@ -96,7 +97,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
 
 /// [`run`] with options, and a channel of reloaded configurations (SIGHUP):
 /// neighbors added, removed (Cease 6/3) or changed (restarted with Cease
-/// 6/6) are applied; `[global]` is kept, as gobgpd does.
+/// 6/6) are applied; `[global]` is kept, as gobgpd does. Neighbors added
+/// through the API are kept (see `daemon_control.rs`).
 pub async fn run_with(
     config: Config,
     options: Options,
@@ -122,9 +124,14 @@ pub async fn run_with(
     let (neighbors_tx, neighbors_rx) =
         tokio::sync::watch::channel(Arc::new(config.neighbors.clone()));
     let (daemon_tx, mut daemon_rx) = mpsc::channel(16);
+    let stats = Registry::default();
+    let (policy_tx, policy_rx) =
+        tokio::sync::watch::channel(Arc::new(crate::api::PolicyConfig::of(&config)));
     let api_state = crate::api::ApiState {
         global: global.clone(),
         neighbors: neighbors_rx,
+        policy: policy_rx,
+        stats: stats.clone(),
         rib: requests.clone(),
         daemon: daemon_tx,
         log_level: options.log_level.clone(),
@@ -145,6 +152,8 @@ pub async fn run_with(
         config,
         listeners,
         disabled: std::collections::HashSet::new(),
+        added: std::collections::HashSet::new(),
+        stats,
     };
     daemon.set_dynamic_keys(true);
     daemon.raise_listener_ttl();
@@ -171,6 +180,7 @@ pub async fn run_with(
                     Ok(policy) => {
                         let request = rib::monitor::Request::Policy(Arc::new(policy));
                         let _ = policy_requests.send(request).await;
+                        policy_tx.send_replace(Arc::new(crate::api::PolicyConfig::of(&config)));
                     }
                     Err(e) => error!(Topic = "Policy", Error = %e, "policy not changed"),
                 }
@@ -221,6 +231,10 @@ struct Daemon {
     listeners: Vec<Arc<TcpListener>>,
     /// Neighbors disabled through the API (no task until enabled).
     disabled: std::collections::HashSet<IpAddr>,
+    /// Neighbors added through the API (kept across reloads).
+    added: std::collections::HashSet<IpAddr>,
+    /// The peer tasks' counters, for the API.
+    stats: Registry,
 }
 
 impl Daemon {
@@ -294,6 +308,11 @@ impl Daemon {
     }
 
     fn add(&mut self, neighbor: Neighbor) {
+        self.start(neighbor, Arc::new(PeerStats::default()));
+    }
+
+    /// Starts a peer task counting into `stats`.
+    fn start(&mut self, neighbor: Neighbor, stats: Arc<PeerStats>) {
         let PeerAddress::Ip(address) = neighbor.address else {
             warn!(
                 Topic = "Peer",
@@ -312,7 +331,9 @@ impl Daemon {
             self.global.clone(),
             self.events.clone(),
             self.options.peer.clone(),
+            stats.clone(),
         );
+        self.stats.insert(address, stats);
         self.peers.insert(address, (neighbor, handle));
     }
 
@@ -325,6 +346,7 @@ impl Daemon {
         let Some((neighbor, handle)) = self.peers.remove(&address) else {
             return;
         };
+        self.stats.remove(address);
         if neighbor.auth_password.is_some() {
             self.set_listener_keys(address, None, "");
         }
@@ -384,8 +406,9 @@ impl Daemon {
         }
     }
 
-    async fn reload(&mut self, config: Config) {
+    async fn reload(&mut self, mut config: Config) {
         info!(Topic = "Config", "Reload the config file");
+        self.keep_added(&mut config);
         let new: HashMap<IpAddr, Neighbor> = config
             .neighbors
             .iter()
@@ -410,6 +433,7 @@ impl Daemon {
                     let n = Notification::new(ErrorCode::Cease(CeaseSubcode::PeerDeconfigured));
                     self.remove(address, n, Some(DownReason::Deconfigured))
                         .await;
+                    self.stats.remove(address);
                 }
                 Some(neighbor) => {
                     let changed = self

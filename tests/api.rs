@@ -689,6 +689,22 @@ async fn reset_and_disable_send_cease_and_enable_undoes_disable() {
     .await;
     fake.handshake(fake_open(65003, Ipv4Addr::new(127, 0, 0, 3), 90, false))
         .await;
+    // The reset kept the neighbor, so its counters span both sessions.
+    let mut messages = None;
+    for _ in 0..500 {
+        let state = peer_state(&mut client).await;
+        let established = proto::peer_state::SessionState::Established as i32;
+        messages = state.messages.filter(|m| {
+            state.session_state == established && m.received.as_ref().is_some_and(|r| r.open == 2)
+        });
+        if messages.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let messages = messages.expect("Established again after two OPENs");
+    let sent = messages.sent.expect("sent");
+    assert_eq!((sent.open, sent.notification), (2, 1));
     client
         .disable_peer(proto::DisablePeerRequest {
             address: "127.0.0.3".into(),
@@ -703,6 +719,9 @@ async fn reset_and_disable_send_cease_and_enable_undoes_disable() {
     );
     let state = peer_state(&mut client).await;
     assert_eq!(state.admin_state, AdminState::Down as i32);
+    // Disabled, the neighbor keeps its counters: both Ceases are there.
+    let sent = state.messages.and_then(|m| m.sent).expect("sent");
+    assert_eq!(sent.notification, 2);
     assert_eq!(
         state.session_state,
         proto::peer_state::SessionState::Idle as i32

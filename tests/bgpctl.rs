@@ -389,8 +389,10 @@ async fn neighbor_operations_reach_the_session() {
         ErrorCode::Cease(CeaseSubcode::AdministrativeShutdown)
     );
     let listed = wait_until(&setup, &["neighbor"], "Idle(Admin)").await;
+    // Up/Down: the time since the session went down.
+    assert!(line(&listed, "127.0.0.3 ").contains(" 00:00:0"), "{listed}");
     assert!(
-        line(&listed, "127.0.0.3 ").contains("   never Idle(Admin) |"),
+        line(&listed, "127.0.0.3 ").contains(" Idle(Admin) |"),
         "{listed}"
     );
 

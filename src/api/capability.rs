@@ -29,6 +29,19 @@ pub fn of_open(open: &Bytes) -> Vec<Any> {
     open.capabilities().map(capability).collect()
 }
 
+/// The capabilities bgpd would advertise to `neighbor` (listed before a
+/// session exists, as gobgpd lists them).
+pub fn ours(global: &crate::config::Global, neighbor: &crate::config::Neighbor) -> Vec<Any> {
+    use crate::peer::open;
+    let ipv6 = matches!(
+        neighbor.address,
+        crate::config::PeerAddress::Ip(std::net::IpAddr::V6(_))
+    );
+    let families = open::families(neighbor, ipv6);
+    let open = open::our_open(global, neighbor, &families, &open::hostname());
+    open.capabilities().map(capability).collect()
+}
+
 fn capability(capability: &Capability) -> Any {
     match capability {
         Capability::Multiprotocol(f) => any(&proto::MultiProtocolCapability { family: family(*f) }),

@@ -10,19 +10,22 @@
 //! The server owns no routing state: it asks the rib task, which answers
 //! with copies ([`crate::rib::query`]).
 //!
-//! Served: GetBgp, ListPeer, ListPath (global rib, adj-in, adj-out; IPv4 and
-//! IPv6 unicast), GetTable, AddPath and DeletePath (local routes in the
-//! global rib), AddBmp, DeleteBmp and ListBmp (through the daemon loop,
-//! which owns the BMP clients), SetLogLevel. Every other method answers
-//! UNIMPLEMENTED.
+//! Served: GetBgp, ListPeer (with the peer tasks' FSM states and message
+//! counters, read from shared atomics), ListPath (global rib, adj-in,
+//! adj-out; IPv4 and IPv6 unicast), GetTable, AddPath, AddPathStream and
+//! DeletePath (local routes in the global rib), AddPeer, DeletePeer,
+//! ResetPeer, ShutdownPeer, EnablePeer, DisablePeer, AddBmp, DeleteBmp and
+//! ListBmp (through the daemon loop, which owns the peer tasks and the BMP
+//! clients), ListPolicy, ListStatement, ListDefinedSet and
+//! ListPolicyAssignment (from the running configuration), WatchEvent,
+//! SetLogLevel. Every other method answers UNIMPLEMENTED.
 //!
 //! # Known issues
 //!
 //! - A path's age is its session's age (the rib keeps no arrival time).
-//! - A configured neighbor without a session shows as ACTIVE (the peer
-//!   tasks' FSM state is not reported), or IDLE when `admin-down`.
-//! - Message counters in ListPeer are zero (the peer tasks do not report
-//!   them).
+//! - The Discarded message counter and the withdrawal counters are zero.
+//! - Policies cannot be changed through the API (Add/Delete/Set of
+//!   policies, sets and assignments): edit the file and reload.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -30,7 +33,8 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, watch};
 
-use crate::config::{Global, Neighbor};
+use crate::config::{ApplyPolicy, Config, DefinedSets, Global, Neighbor, Policy};
+use crate::peer::stats::Registry;
 use crate::rib::monitor::Request;
 
 mod capability;
@@ -38,6 +42,8 @@ mod convert;
 mod monitor;
 mod path_in;
 mod peer;
+mod peer_in;
+mod policy;
 mod service;
 mod stations;
 
@@ -129,12 +135,39 @@ pub struct ApiState {
     pub global: Arc<Global>,
     /// The configured neighbors, replaced on reload.
     pub neighbors: watch::Receiver<Arc<Vec<Neighbor>>>,
+    /// The running policies, replaced on reload.
+    pub policy: watch::Receiver<Arc<PolicyConfig>>,
+    /// The peer tasks' counters and FSM states.
+    pub stats: Registry,
     /// The rib task's requests.
     pub rib: mpsc::Sender<Request>,
     /// The daemon loop's requests (BMP stations).
     pub daemon: mpsc::Sender<DaemonRequest>,
     /// Sets the log level; `None`: SetLogLevel answers UNIMPLEMENTED.
     pub log_level: Option<LogLevel>,
+}
+
+/// The policy part of the running configuration, for ListPolicy,
+/// ListDefinedSet and ListPolicyAssignment.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PolicyConfig {
+    /// `[defined-sets]`.
+    pub defined_sets: DefinedSets,
+    /// `[[policy-definitions]]`.
+    pub policies: Vec<Policy>,
+    /// `[global.apply-policy]`.
+    pub global: ApplyPolicy,
+}
+
+impl PolicyConfig {
+    /// The policy part of `config`.
+    pub fn of(config: &Config) -> PolicyConfig {
+        PolicyConfig {
+            defined_sets: config.defined_sets.clone(),
+            policies: config.policies.clone(),
+            global: config.global.apply_policy.clone(),
+        }
+    }
 }
 
 /// An API listener could not start.

@@ -137,7 +137,7 @@ fn peer_event(info: &SessionInfo) -> proto::WatchEventResponse {
     proto::WatchEventResponse {
         event: Some(Event::Peer(PeerEvent {
             r#type: peer_event::Type::State as i32,
-            peer: Some(peer::peer(&info.neighbor, Some(&session))),
+            peer: Some(peer::peer(&info.neighbor, Some(&session), None)),
         })),
     }
 }

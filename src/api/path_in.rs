@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use bytes::Bytes;
 use ipnet::IpNet;
 use prost_types::Any;
+use tonic::Status;
 
 use super::proto;
 use crate::rib::attrs::PathAttrs;
@@ -237,4 +238,30 @@ pub fn read(path: &proto::Path) -> Result<LocalPath, String> {
         prefix,
         attrs: PathAttrs::new(attributes, Some(next_hop)),
     })
+}
+
+/// AddPath and DeletePath act on the global rib only.
+pub fn global_only(table_type: i32, vrf_id: &str) -> Result<(), Status> {
+    if !vrf_id.is_empty() {
+        return Err(Status::unimplemented("bgpd has no VRFs"));
+    }
+    if table_type != proto::TableType::Global as i32 {
+        return Err(Status::invalid_argument(
+            "local routes go in the global table only",
+        ));
+    }
+    Ok(())
+}
+
+/// The handle AddPath answers: opaque to clients, it is the prefix's text
+/// (a local route is one per prefix), so DeletePath by uuid needs no table.
+pub fn uuid_of(prefix: ipnet::IpNet) -> Vec<u8> {
+    prefix.to_string().into_bytes()
+}
+
+pub fn prefix_of_uuid(uuid: &[u8]) -> Result<ipnet::IpNet, Status> {
+    std::str::from_utf8(uuid)
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .ok_or_else(|| Status::not_found("unknown uuid: not one bgpd's AddPath answered"))
 }

@@ -10,9 +10,9 @@ use tonic::codegen::tokio_stream;
 use tonic::{Request, Response, Status};
 
 use super::convert::{self, Lookup};
-use super::path_in;
-use super::peer::peer;
+use super::path_in::{self, global_only, prefix_of_uuid, uuid_of};
 use super::proto;
+use super::{peer_in, policy};
 use super::{ApiState, DaemonRequest, PeerOp};
 use crate::config::PeerAddress;
 use crate::rib::monitor;
@@ -137,32 +137,6 @@ fn family_of(family: Option<&proto::Family>) -> Result<Family, Status> {
         .ok_or_else(|| Status::invalid_argument("bgpd serves ipv4-unicast and ipv6-unicast only"))
 }
 
-/// AddPath and DeletePath act on the global rib only.
-fn global_only(table_type: i32, vrf_id: &str) -> Result<(), Status> {
-    if !vrf_id.is_empty() {
-        return Err(Status::unimplemented("bgpd has no VRFs"));
-    }
-    if table_type != proto::TableType::Global as i32 {
-        return Err(Status::invalid_argument(
-            "local routes go in the global table only",
-        ));
-    }
-    Ok(())
-}
-
-/// The handle AddPath answers: opaque to clients, it is the prefix's text
-/// (a local route is one per prefix), so DeletePath by uuid needs no table.
-fn uuid_of(prefix: ipnet::IpNet) -> Vec<u8> {
-    prefix.to_string().into_bytes()
-}
-
-fn prefix_of_uuid(uuid: &[u8]) -> Result<ipnet::IpNet, Status> {
-    std::str::from_utf8(uuid)
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .ok_or_else(|| Status::not_found("unknown uuid: not one bgpd's AddPath answered"))
-}
-
 fn not_established(e: QueryError) -> Status {
     Status::failed_precondition(e.to_string())
 }
@@ -212,23 +186,8 @@ impl proto::gobgp_api_server::GobgpApi for Api {
         };
         let sessions = self.ask(Query::Sessions).await?;
         let neighbors = self.state.neighbors.borrow().clone();
-        let mut peers: Vec<(IpAddr, proto::Peer)> = Vec::new();
-        for neighbor in neighbors.iter() {
-            let PeerAddress::Ip(ip) = neighbor.address else {
-                continue;
-            };
-            let session = sessions.iter().find(|s| s.info.peer == ip);
-            peers.push((ip, peer(neighbor, session)));
-        }
-        // Dynamic neighbors: established sessions with no configured entry.
-        for session in &sessions {
-            if !peers.iter().any(|(ip, _)| *ip == session.info.peer) {
-                peers.push((
-                    session.info.peer,
-                    peer(&session.info.neighbor, Some(session)),
-                ));
-            }
-        }
+        let mut peers =
+            super::peer::peers(&self.state.global, &neighbors, &sessions, &self.state.stats);
         if let Some(filter) = filter {
             peers.retain(|(ip, _)| *ip == filter);
             if peers.is_empty() {
@@ -391,53 +350,14 @@ impl proto::gobgp_api_server::GobgpApi for Api {
         &self,
         request: Request<proto::AddBmpRequest>,
     ) -> Result<Response<()>, Status> {
-        use crate::rib::monitor::{View, Views};
-        use proto::add_bmp_request::MonitoringPolicy;
-        let request = request.into_inner();
-        if request.address.is_empty() {
-            return Err(Status::invalid_argument("AddBmp needs an address"));
-        }
-        let port = match request.port {
-            0 => crate::config::DEFAULT_BMP_PORT,
-            port => u16::try_from(port)
-                .map_err(|_| Status::invalid_argument(format!("invalid port {port}")))?,
-        };
-        let mut server = crate::config::BmpServer::new(request.address.clone(), port);
-        server.route_monitoring_policy = match MonitoringPolicy::try_from(request.policy) {
-            Ok(MonitoringPolicy::Pre) => Views::of(&[View::AdjRibInPre]),
-            Ok(MonitoringPolicy::Post) => Views::of(&[View::AdjRibInPost]),
-            Ok(MonitoringPolicy::Both) => Views::of(&[View::AdjRibInPre, View::AdjRibInPost]),
-            Ok(MonitoringPolicy::Local) => Views::of(&[View::LocRib]),
-            Ok(MonitoringPolicy::All) => {
-                Views::of(&[View::AdjRibInPre, View::AdjRibInPost, View::LocRib])
-            }
-            Err(_) => {
-                return Err(Status::invalid_argument(format!(
-                    "unknown monitoring policy {}",
-                    request.policy
-                )))
-            }
-        };
-        if request.statistics_timeout > 0 {
-            server.statistics_timeout = Some(std::time::Duration::from_secs(
-                request.statistics_timeout.unsigned_abs().into(),
-            ));
-        }
-        if !request.sys_name.is_empty() {
-            server.sys_name = request.sys_name;
-        }
-        if !request.sys_descr.is_empty() {
-            server.sys_descr = request.sys_descr;
-        }
+        let server = super::stations::bmp_server(request.into_inner())?;
+        let (address, port) = (server.address.clone(), server.port);
         let (reply, rx) = oneshot::channel();
         self.daemon(DaemonRequest::AddBmp { server, reply }, rx)
             .await?
             .then_some(())
             .ok_or_else(|| {
-                Status::already_exists(format!(
-                    "BMP station {}:{port} already exists",
-                    request.address
-                ))
+                Status::already_exists(format!("BMP station {address}:{port} already exists"))
             })?;
         Ok(Response::new(()))
     }
@@ -477,27 +397,9 @@ impl proto::gobgp_api_server::GobgpApi for Api {
         &self,
         _request: Request<proto::ListBmpRequest>,
     ) -> Result<Response<Stream<proto::ListBmpResponse>>, Status> {
-        use proto::list_bmp_response::{bmp_station, BmpStation};
         let (reply, rx) = oneshot::channel();
         let stations = self.daemon(DaemonRequest::ListBmp(reply), rx).await?;
-        let now = SystemTime::now();
-        let items = stations
-            .into_iter()
-            .map(|station| proto::ListBmpResponse {
-                station: Some(BmpStation {
-                    conf: Some(bmp_station::Conf {
-                        address: station.server.address.clone(),
-                        port: u32::from(station.server.port),
-                    }),
-                    // The client keeps no connection time: a connected
-                    // station reports now (Up, 00:00:00).
-                    state: Some(bmp_station::State {
-                        uptime: station.status.connected.then(|| convert::timestamp(now)),
-                        downtime: (!station.status.connected).then(|| convert::timestamp(now)),
-                    }),
-                }),
-            })
-            .collect();
+        let items = super::stations::listed(stations);
         Ok(Response::new(stream(items)))
     }
 
@@ -611,5 +513,103 @@ impl proto::gobgp_api_server::GobgpApi for Api {
             num_path: paths,
             num_accepted: accepted,
         }))
+    }
+
+    async fn add_peer(
+        &self,
+        request: Request<proto::AddPeerRequest>,
+    ) -> Result<Response<()>, Status> {
+        let peer = request
+            .into_inner()
+            .peer
+            .ok_or_else(|| Status::invalid_argument("AddPeer needs a peer"))?;
+        let neighbor = peer_in::neighbor(&peer, &self.state.global)?;
+        let PeerAddress::Ip(ip) = neighbor.address else {
+            return Err(Status::invalid_argument("AddPeer needs a neighbor address"));
+        };
+        let (reply, rx) = oneshot::channel();
+        let neighbor = Box::new(neighbor);
+        if !self
+            .daemon(DaemonRequest::AddPeer { neighbor, reply }, rx)
+            .await?
+        {
+            return Err(Status::already_exists(format!(
+                "can't overwrite the existing peer: {ip}"
+            )));
+        }
+        Ok(Response::new(()))
+    }
+
+    async fn delete_peer(
+        &self,
+        request: Request<proto::DeletePeerRequest>,
+    ) -> Result<Response<()>, Status> {
+        let request = request.into_inner();
+        if !request.interface.is_empty() {
+            return Err(Status::unimplemented(
+                "bgpd has no neighbor-interface (unnumbered) peers",
+            ));
+        }
+        let address = &request.address;
+        let ip: IpAddr = address.parse().map_err(|_| {
+            Status::invalid_argument(format!("neighbor address {address:?} is not an address"))
+        })?;
+        let (reply, rx) = oneshot::channel();
+        if !self
+            .daemon(DaemonRequest::DeletePeer { address: ip, reply }, rx)
+            .await?
+        {
+            return Err(Status::not_found(format!(
+                "can't delete a peer configuration for {ip}"
+            )));
+        }
+        Ok(Response::new(()))
+    }
+
+    async fn list_policy(
+        &self,
+        request: Request<proto::ListPolicyRequest>,
+    ) -> Result<Response<Stream<proto::ListPolicyResponse>>, Status> {
+        let config = self.state.policy.borrow().clone();
+        let items = policy::policies(&config, &request.into_inner().name)
+            .into_iter()
+            .map(|p| proto::ListPolicyResponse { policy: Some(p) })
+            .collect();
+        Ok(Response::new(stream(items)))
+    }
+
+    async fn list_statement(
+        &self,
+        request: Request<proto::ListStatementRequest>,
+    ) -> Result<Response<Stream<proto::ListStatementResponse>>, Status> {
+        let config = self.state.policy.borrow().clone();
+        let items = policy::statements(&config, &request.into_inner().name)
+            .into_iter()
+            .map(|s| proto::ListStatementResponse { statement: Some(s) })
+            .collect();
+        Ok(Response::new(stream(items)))
+    }
+
+    async fn list_defined_set(
+        &self,
+        request: Request<proto::ListDefinedSetRequest>,
+    ) -> Result<Response<Stream<proto::ListDefinedSetResponse>>, Status> {
+        let request = request.into_inner();
+        let config = self.state.policy.borrow().clone();
+        let items = policy::defined_sets(&config, request.defined_type, &request.name)?
+            .into_iter()
+            .map(|d| proto::ListDefinedSetResponse {
+                defined_set: Some(d),
+            })
+            .collect();
+        Ok(Response::new(stream(items)))
+    }
+
+    async fn list_policy_assignment(
+        &self,
+        request: Request<proto::ListPolicyAssignmentRequest>,
+    ) -> Result<Response<Stream<proto::ListPolicyAssignmentResponse>>, Status> {
+        let items = policy::list_assignments(&self.state, &request.into_inner())?;
+        Ok(Response::new(stream(items)))
     }
 }

@@ -46,6 +46,23 @@ pub enum DaemonRequest {
         /// Answered once done.
         reply: oneshot::Sender<bool>,
     },
+    /// Add a neighbor (AddPeer): a peer task starts as for a neighbor
+    /// added to the file and reloaded.
+    AddPeer {
+        /// The checked neighbor.
+        neighbor: Box<crate::config::Neighbor>,
+        /// False when a neighbor (or a dynamic neighbor's session) has
+        /// that address already.
+        reply: oneshot::Sender<bool>,
+    },
+    /// Delete a neighbor (DeletePeer): Cease 6/3 (peer de-configured), as
+    /// when a reload removes it.
+    DeletePeer {
+        /// The neighbor.
+        address: std::net::IpAddr,
+        /// False when no neighbor has that address.
+        reply: oneshot::Sender<bool>,
+    },
     /// The running stations.
     ListBmp(oneshot::Sender<Vec<Station>>),
     /// Start a station (a new client: Initiation, Peer Ups, full dump).
@@ -66,6 +83,73 @@ pub enum DaemonRequest {
     },
 }
 
+/// The station AddBmp asks for (port 0: 11019).
+pub fn bmp_server(request: super::proto::AddBmpRequest) -> Result<BmpServer, tonic::Status> {
+    use super::proto;
+    use crate::rib::monitor::{View, Views};
+    use proto::add_bmp_request::MonitoringPolicy;
+    use tonic::Status;
+    if request.address.is_empty() {
+        return Err(Status::invalid_argument("AddBmp needs an address"));
+    }
+    let port = match request.port {
+        0 => crate::config::DEFAULT_BMP_PORT,
+        port => u16::try_from(port)
+            .map_err(|_| Status::invalid_argument(format!("invalid port {port}")))?,
+    };
+    let mut server = crate::config::BmpServer::new(request.address.clone(), port);
+    server.route_monitoring_policy = match MonitoringPolicy::try_from(request.policy) {
+        Ok(MonitoringPolicy::Pre) => Views::of(&[View::AdjRibInPre]),
+        Ok(MonitoringPolicy::Post) => Views::of(&[View::AdjRibInPost]),
+        Ok(MonitoringPolicy::Both) => Views::of(&[View::AdjRibInPre, View::AdjRibInPost]),
+        Ok(MonitoringPolicy::Local) => Views::of(&[View::LocRib]),
+        Ok(MonitoringPolicy::All) => {
+            Views::of(&[View::AdjRibInPre, View::AdjRibInPost, View::LocRib])
+        }
+        Err(_) => {
+            return Err(Status::invalid_argument(format!(
+                "unknown monitoring policy {}",
+                request.policy
+            )))
+        }
+    };
+    if request.statistics_timeout > 0 {
+        server.statistics_timeout = Some(std::time::Duration::from_secs(
+            request.statistics_timeout.unsigned_abs().into(),
+        ));
+    }
+    if !request.sys_name.is_empty() {
+        server.sys_name = request.sys_name;
+    }
+    if !request.sys_descr.is_empty() {
+        server.sys_descr = request.sys_descr;
+    }
+    Ok(server)
+}
+
+/// The running stations as ListBmp answers them. The client keeps no
+/// connection time: a connected station reports now (Up, 00:00:00).
+pub fn listed(stations: Vec<Station>) -> Vec<super::proto::ListBmpResponse> {
+    use super::proto::list_bmp_response::{bmp_station, BmpStation};
+    use super::proto::ListBmpResponse;
+    let now = super::convert::timestamp(std::time::SystemTime::now());
+    stations
+        .into_iter()
+        .map(|station| ListBmpResponse {
+            station: Some(BmpStation {
+                conf: Some(bmp_station::Conf {
+                    address: station.server.address.clone(),
+                    port: u32::from(station.server.port),
+                }),
+                state: Some(bmp_station::State {
+                    uptime: station.status.connected.then_some(now),
+                    downtime: (!station.status.connected).then_some(now),
+                }),
+            }),
+        })
+        .collect()
+}
+
 /// Answers `request`; `running` is the daemon's current station list.
 pub async fn handle(
     request: DaemonRequest,
@@ -73,7 +157,9 @@ pub async fn handle(
     running: &mut Vec<BmpServer>,
 ) {
     match request {
-        DaemonRequest::Peer { reply, .. } => {
+        DaemonRequest::Peer { reply, .. }
+        | DaemonRequest::AddPeer { reply, .. }
+        | DaemonRequest::DeletePeer { reply, .. } => {
             // The daemon handles these itself (it owns the peer tasks).
             let _ = reply.send(false);
         }

@@ -39,6 +39,7 @@ mod neighbor_raw;
 mod policy;
 mod policy_raw;
 mod policy_types;
+mod runtime;
 mod statement;
 mod validate;
 
@@ -61,6 +62,7 @@ pub use policy_types::{
     Origin, Policy, PrefixMatch, PrefixSet, Prepend, PrependAs, RouteDisposition, RouteType,
     RpkiValidation, SetMatch, Statement,
 };
+pub use runtime::{runtime_neighbor, NeighborSpec};
 
 /// A checked configuration: what the daemon runs on.
 #[derive(Debug, Clone, PartialEq)]

@@ -106,6 +106,7 @@ impl Peer {
                 received_at,
             } => {
                 if let Some(second) = self.which(id) {
+                    self.stats.received(&bytes);
                     let (established, actions) = match self.slot_mut(second) {
                         Some(slot) => (
                             slot.fsm.state() == State::Established,

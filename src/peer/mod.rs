@@ -59,11 +59,13 @@ mod connections;
 pub mod open;
 mod session;
 pub mod sockopt;
+pub mod stats;
 
 use session::describe;
 pub use session::prefix_limit_notification;
 
 use conn::{Conn, Io};
+use stats::PeerStats;
 
 /// How the daemon tells a peer task what to do.
 #[derive(Debug)]
@@ -87,6 +89,8 @@ pub struct PeerHandle {
     pub control: mpsc::Sender<Control>,
     /// The task; it ends after [`Control::Stop`].
     pub task: JoinHandle<()>,
+    /// Its counters and FSM state.
+    pub stats: Arc<PeerStats>,
 }
 
 /// A session came up or went down (for tests and future management
@@ -128,19 +132,21 @@ impl Default for Options {
 /// data (BMP Peer Down reason 2 carries it).
 pub const TCP_CONNECTION_FAILS: u16 = 18;
 
-/// Starts the task for the neighbor at `address`.
+/// Starts the task for the neighbor at `address`, counting into `stats`.
 pub fn spawn(
     address: IpAddr,
     neighbor: Arc<Neighbor>,
     global: Arc<Global>,
     events: mpsc::Sender<PeerEvent>,
     options: Options,
+    stats: Arc<PeerStats>,
 ) -> PeerHandle {
     let (control_tx, control_rx) = mpsc::channel(16);
     let span = info_span!("peer", peer = %address);
+    let task_stats = stats.clone();
     let task = tokio::spawn(
         async move {
-            let mut peer = Peer::new(address, neighbor, global, events, options);
+            let mut peer = Peer::new(address, neighbor, global, events, options, task_stats);
             peer.run(control_rx).await;
         }
         .instrument(span),
@@ -148,6 +154,7 @@ pub fn spawn(
     PeerHandle {
         control: control_tx,
         task,
+        stats,
     }
 }
 
@@ -211,6 +218,7 @@ struct Peer {
     /// Prefixes held per family, for `prefix-limit`.
     prefixes: HashMap<Family, HashSet<crate::wire::bgp::Nlri>>,
     options: Options,
+    stats: Arc<PeerStats>,
 }
 
 impl Peer {
@@ -220,6 +228,7 @@ impl Peer {
         global: Arc<Global>,
         events: mpsc::Sender<PeerEvent>,
         options: Options,
+        stats: Arc<PeerStats>,
     ) -> Peer {
         let families = open::families(&neighbor, address.is_ipv6());
         let (io_tx, io_rx) = mpsc::channel(256);
@@ -247,6 +256,7 @@ impl Peer {
             next_id: 0,
             prefixes: HashMap::new(),
             options,
+            stats,
         };
         peer.primary.fsm.set_jitter(random_unit());
         peer
@@ -282,6 +292,7 @@ impl Peer {
         } else {
             self.dispatch(false, Event::Start).await;
         }
+        self.stats.set_state(self.state());
         loop {
             let deadline = [
                 self.primary.fsm.next_deadline(),
@@ -328,6 +339,16 @@ impl Peer {
                 }
             }
             self.tidy();
+            self.stats.set_state(self.state());
+        }
+    }
+
+    /// The FSM state to report: the most advanced of the connections.
+    fn state(&self) -> State {
+        let primary = self.primary.fsm.state();
+        match &self.secondary {
+            Some(s) if stats::rank(s.fsm.state()) > stats::rank(primary) => s.fsm.state(),
+            _ => primary,
         }
     }
 
@@ -470,6 +491,7 @@ impl Peer {
 
     /// Encodes and buffers `message`; true when something was buffered.
     async fn send(&mut self, second: bool, message: &Message) -> bool {
+        let stats = self.stats.clone();
         let Some(slot) = self.slot_mut(second) else {
             return false;
         };
@@ -484,6 +506,7 @@ impl Peer {
         let Some(conn) = slot.conn.as_mut() else {
             return false;
         };
+        stats.sent(&bytes);
         if let Message::Notification(n) = message {
             warn!(
                 Topic = "Peer",

@@ -132,6 +132,7 @@ impl Peer {
         let mut outcome = Some(Ok(()));
         'write: for Export::Messages(messages) in pending {
             for message in messages {
+                self.stats.sent(&message);
                 outcome = within(limit, conn.writer.write_all(&message)).await;
                 if !matches!(outcome, Some(Ok(()))) {
                     break 'write;

@@ -50,7 +50,7 @@ pub(crate) enum AsPathPattern {
     Regex(Regex),
 }
 
-fn single(text: &str) -> Option<AsPathPattern> {
+pub(super) fn single(text: &str) -> Option<AsPathPattern> {
     let forms = [
         ("^", "_", Position::LeftMost),
         ("_", "$", Position::Origin),

@@ -173,7 +173,7 @@ impl CommunityPattern {
     }
 }
 
-fn well_known(text: &str) -> Option<u32> {
+pub(super) fn well_known(text: &str) -> Option<u32> {
     let name = text.to_ascii_lowercase().replace('_', "-");
     WELL_KNOWN
         .iter()

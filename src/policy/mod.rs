@@ -73,6 +73,7 @@ mod as_path;
 mod community;
 mod conditions;
 pub mod error;
+pub mod listing;
 mod memo;
 mod prefix_set;
 mod route;

@@ -36,6 +36,18 @@
 #     added and deleted on bgpd as [ROUTE] and [DELROUTE].
 # 11. Unserved commands fail with Unimplemented; an unknown neighbor's
 #     adj-in fails with NotFound; bgpd keeps running.
+# 12. Message statistics in `gobgp neighbor 192.0.2.2` (checked in 2.
+#     too: nonzero, Updates sent/received the mirror of gobgpd's): the
+#     counters survive reset and disable (Ceases and OPENs counted).
+# 13. `gobgp policy`, `policy prefix|neighbor|community|as-path|statement`,
+#     `global policy [import|export]`: both daemons run the same (inert)
+#     defined sets, policy and global import assignment; bgpd's output is
+#     gobgpd's, byte for byte (`policy statement`: as sorted lines, since
+#     gobgpd's statement order varies from run to run).
+# 14. `gobgp neighbor del 2001:db8::2` against bgpd: gobgpd gets Cease 6/3
+#     and the IPv6 session goes down; `neighbor add 2001:db8::2 as 65002
+#     family ipv6-unicast`: it comes back up with its route; a second add
+#     fails (AlreadyExists), deleting an unknown neighbor fails (NotFound).
 # Env: BGPD_BIN_DIR (default target/release), KEEP_WORK=1.
 set -euo pipefail
 
@@ -51,12 +63,66 @@ topo_init
 topo_node bgp $BGP4/24 $BGP6/64
 topo_node gob $GOB4/24 $GOB6/64
 
+# Policies both daemons run, matching none of the test's routes: only
+# their listings matter.
+policy_conf() {
+  cat <<'EOF'
+
+[global.apply-policy.config]
+  import-policy-list = ["cli-policy"]
+  default-import-policy = "accept-route"
+[[defined-sets.prefix-sets]]
+  prefix-set-name = "cli-ps"
+  [[defined-sets.prefix-sets.prefix-list]]
+    ip-prefix = "198.51.100.0/24"
+    masklength-range = "24..32"
+  [[defined-sets.prefix-sets.prefix-list]]
+    ip-prefix = "203.0.113.0/24"
+[[defined-sets.prefix-sets]]
+  prefix-set-name = "cli-ps6"
+  [[defined-sets.prefix-sets.prefix-list]]
+    ip-prefix = "2001:db8:ffff::/48"
+[[defined-sets.neighbor-sets]]
+  neighbor-set-name = "cli-ns"
+  neighbor-info-list = ["198.51.100.1", "198.51.100.0/28"]
+[[defined-sets.bgp-defined-sets.community-sets]]
+  community-set-name = "cli-cs"
+  community-list = ["65100:1", "no-export", "^65101:.*$"]
+[[defined-sets.bgp-defined-sets.as-path-sets]]
+  as-path-set-name = "cli-as"
+  as-path-list = ["^65100 65101$", "_65102_"]
+[[policy-definitions]]
+  name = "cli-policy"
+  [[policy-definitions.statements]]
+    [policy-definitions.statements.conditions.match-prefix-set]
+      prefix-set = "cli-ps"
+    [policy-definitions.statements.actions]
+      route-disposition = "reject-route"
+  [[policy-definitions.statements]]
+    name = "cli-tag"
+    [policy-definitions.statements.conditions.match-neighbor-set]
+      neighbor-set = "cli-ns"
+    [policy-definitions.statements.conditions.bgp-conditions.match-community-set]
+      community-set = "cli-cs"
+    [policy-definitions.statements.conditions.bgp-conditions.match-as-path-set]
+      as-path-set = "cli-as"
+      match-set-options = "invert"
+    [policy-definitions.statements.actions.bgp-actions]
+      set-med = "+5"
+      set-local-pref = 150
+EOF
+}
+
 {
   bgpd_global 65001 "$BGP4" "$BGP6"
   bgpd_neighbor "$GOB4" 65002 ipv4 "$BGP4"
   bgpd_neighbor "$GOB6" 65002 ipv6 "$BGP6"
+  policy_conf
 } >"$WORK/bgpd.toml"
-gob_conf "$GOB4" "$GOB6" "$BGP4" "$BGP6" >"$WORK/gob.toml"
+{
+  gob_conf "$GOB4" "$GOB6" "$BGP4" "$BGP6"
+  policy_conf
+} >"$WORK/gob.toml"
 
 start_bgpd bgp "$WORK/bgpd.toml"
 start_gobgpd gob "$WORK/gob.toml"
@@ -104,6 +170,23 @@ contains "$WORK/bgp.neighbor1" "^ +Received: +2$" "neighbor detail received"
 contains "$WORK/bgp.neighbor1" "^ +ipv4-unicast:.advertised and received$" "neighbor capabilities: multiprotocol"
 contains "$WORK/bgp.neighbor1" "^ +4-octet-as:.advertised and received$" "neighbor capabilities: 4-octet AS"
 contains "$WORK/bgp.neighbor1" "^ +Accepted: +2$" "neighbor detail accepted"
+# Message statistics: nonzero, and the mirror of gobgpd's Updates.
+# stats FILE ROW: "SENT RCVD" of a Message statistics row.
+stats() { awk -v row="$2:" '$1 == row {print $2, $3}' "$1"; }
+updates_mirror() {
+  gobgp_in bgp neighbor "$GOB4" >"$WORK/bgp.stats" &&
+    gobgp_in gob neighbor "$BGP4" >"$WORK/gob.stats" || return 1
+  local b g
+  b=$(stats "$WORK/bgp.stats" Updates)
+  g=$(stats "$WORK/gob.stats" Updates | awk '{print $2, $1}')
+  [ -n "$b" ] && [ "$b" = "$g" ]
+}
+wait_for 30 "bgpd's Updates counters mirror gobgpd's" updates_mirror ||
+  { cat "$WORK/bgp.stats" "$WORK/gob.stats" >&2; fail "Updates sent/received differ from gobgpd's"; }
+cat "$WORK/bgp.stats" >&2
+for row in Opens Updates Keepalives Total; do
+  contains "$WORK/bgp.stats" "^ +$row: +[1-9][0-9]* +[1-9][0-9]*$" "nonzero $row sent and received"
+done
 
 # 3. global.
 gobgp_in bgp global >"$WORK/bgp.global"
@@ -238,5 +321,56 @@ if gobgp_in bgp neighbor 192.0.2.99 adj-in >"$WORK/bgp.unknown" 2>&1; then
   fail "adj-in of an unknown neighbor succeeded"
 fi
 cat "$WORK/bgp.unknown" >&2
+
+# 12. message statistics after reset and disable: the neighbor kept its
+# counters (as in gobgpd), so both Ceases are counted.
+gobgp_in bgp neighbor "$GOB4" >"$WORK/bgp.stats"
+cat "$WORK/bgp.stats" >&2
+contains "$WORK/bgp.stats" "^ +Notifications: +([2-9]|[1-9][0-9]+) +0$" "the Ceases of reset and disable counted"
+contains "$WORK/bgp.stats" "^ +Opens: +([3-9]|[1-9][0-9]+) +([3-9]|[1-9][0-9]+)$" "the OPENs of three sessions counted"
+
+# 13. policy listings, compared with gobgpd's.
+for cmd in "policy" "policy prefix" "policy neighbor" "policy community" \
+  "policy as-path" "policy statement" "global policy" "global policy import" \
+  "global policy export" "policy prefix cli-ps"; do
+  # shellcheck disable=SC2086
+  gobgp_in bgp $cmd >"$WORK/bgp.policy" 2>&1 || fail "gobgp $cmd failed against bgpd"
+  # shellcheck disable=SC2086
+  gobgp_in gob $cmd >"$WORK/gob.policy" 2>&1 || fail "gobgp $cmd failed against gobgpd"
+  if [ "$cmd" = "policy statement" ]; then
+    # gobgpd lists statements in Go map order (it varies from run to run).
+    sort -o "$WORK/gob.policy" "$WORK/gob.policy"
+    sort -o "$WORK/bgp.policy" "$WORK/bgp.policy"
+  fi
+  diff "$WORK/gob.policy" "$WORK/bgp.policy" >&2 || fail "gobgp $cmd: bgpd's output differs from gobgpd's"
+done
+gobgp_in bgp global policy import >"$WORK/bgp.policy"
+cat "$WORK/bgp.policy" >&2
+contains "$WORK/bgp.policy" "^Name cli-policy:$" "global import policy listed"
+contains "$WORK/bgp.policy" "^ +PrefixSet: any cli-ps" "statement conditions listed"
+
+# 14. neighbor del / add at run time.
+gobgp_in bgp neighbor del "$GOB6"
+wait_for 30 "gobgpd gets Cease 6/3" grep -q 'subcode 3(peer deconfigured)' "$WORK/gob.gobgpd.log" ||
+  fail "gobgp neighbor del sent no peer de-configured"
+bgp_lacks_gob6() { ! gobgp_in bgp neighbor | grep -q "^$GOB6 "; }
+wait_for 10 "bgpd no longer lists $GOB6" bgp_lacks_gob6 || fail "deleted neighbor still listed"
+gob6_down() { ! gobgp_established gob "$BGP6"; }
+wait_for 10 "gobgpd's IPv6 session down" gob6_down || fail "the deleted neighbor's session stayed up"
+gobgp_in bgp neighbor add "$GOB6" as 65002 family ipv6-unicast
+gobgp_wait_established gob "$BGP6"
+bgp_has_v6_again() {
+  gobgp_in bgp global rib -a ipv6 | grep -Eq "^\*> 2001:db8:1::/48 +$GOB6 +65002 "
+}
+wait_for 30 "the IPv6 route back in bgpd's rib" bgp_has_v6_again ||
+  fail "the re-added neighbor's route never came back"
+if gobgp_in bgp neighbor add "$GOB6" as 65002 >"$WORK/bgp.dup" 2>&1; then
+  fail "adding an existing neighbor succeeded"
+fi
+contains "$WORK/bgp.dup" "AlreadyExists" "duplicate add answers AlreadyExists"
+if gobgp_in bgp neighbor del 192.0.2.99 >"$WORK/bgp.nodel" 2>&1; then
+  fail "deleting an unknown neighbor succeeded"
+fi
+contains "$WORK/bgp.nodel" "NotFound" "unknown delete answers NotFound"
 bgpd_alive
 log "PASS"
