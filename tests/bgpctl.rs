@@ -448,7 +448,7 @@ async fn monitor_prints_the_table_then_changes() {
         .await;
 
     ok(&setup, &["global", "rib", "add", "10.7.0.0/24", "med", "9"]).await;
-    let added = monitor.expect("[ROUTE] 10.7.0.0/24 via ").await;
+    let added = monitor.expect("[ROUTE] 10.7.0.0/24 via 0.0.0.0 ").await;
     assert!(
         added.ends_with(" aspath [] attrs [{Origin: ?} {Med: 9}]"),
         "{added}"

@@ -26,7 +26,7 @@ use crate::rib::event::SessionInfo;
 use crate::rib::import;
 use crate::rib::monitor::{Monitor, Queue, Request, Subscription, View, Views};
 use crate::rib::query::{PathSource, Route};
-use crate::wire::bgp::{Message, MpReach, MpUnreach, Negotiated};
+use crate::wire::bgp::{Message, MpReach, MpUnreach, Negotiated, NextHop};
 use crate::wire::Family;
 
 /// Bytes a watcher may have queued in the rib before it is cut off.
@@ -176,9 +176,14 @@ fn table_event(
         let attributes = import::base_attributes(&update);
         let mut groups = Vec::new();
         if !update.nlri.is_empty() {
+            // A local route's 0.0.0.0 next hop is an error to a receiver
+            // (RFC 4271 §6.3), so the decoder drops it; the rib's own
+            // messages hold no other invalid one.
+            let local = (view != View::AdjRibInPre)
+                .then_some(NextHop::V4(std::net::Ipv4Addr::UNSPECIFIED));
             groups.push((
                 Family::IPV4_UNICAST,
-                import::ipv4_next_hop(&update),
+                import::ipv4_next_hop(&update).or(local),
                 update.nlri.clone(),
             ));
         }
