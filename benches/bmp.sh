@@ -1,80 +1,303 @@
 #!/usr/bin/env bash
-# BMP benchmark: how fast bgpd streams routes to a collector, on loopback.
+# BMP benchmark (issue 5): how fast a BGP speaker streams a full table
+# received from one eBGP peer to a BMP collector, on loopback; bgpd,
+# gobgpd 3.10 and FRR 8.4 (`bgpd -M bmp`), one after another, never at the
+# same time.
 #
 #   benches/bmp.sh [POLICY...]        (default: pre-policy all)
 #
-# For each route-monitoring-policy: a counting collector (examples/bmp_sink.rs)
-# listens on 127.0.0.1:11219; bgpd (127.0.0.1:10379) streams to it; the
-# injector (examples/inject.rs) announces 1M IPv4 + 10k IPv6 routes (N4, N6)
-# and holds the session. The sink measures
-#   live: from the first prefix it sees to the last one of every view, while
-#         the routes are being injected (bgpd's ingest included);
-#   dump: the sink then closes; bgpd redials (its backoff: 0.5-1 s) and the
-#         sink measures from accept to the last prefix and End-of-RIB of
-#         every view (the resync dump of the whole table).
-# Prints one JSON line per measurement, plus bgpd's peak RSS (VmHWM).
+# Per policy, run and daemon: the counting collector (examples/bmp_sink.rs)
+# listens on 127.0.0.1:$BMP_PORT; the daemon (AS 65000, 127.0.0.1:$PORT, one
+# passive eBGP neighbor 127.0.0.2 AS 65001, IPv4 + IPv6 unicast) streams to
+# it; once the BMP session is up, the injector (examples/inject.rs --send)
+# announces N4 IPv4 /24s + N6 IPv6 /48s (4 per attribute set, one UPDATE
+# each, pre-encoded) and holds the session. Measured:
+#   total: the injector's first UPDATE byte (its wall clock) to the sink's
+#          last expected prefix (distinct prefixes, every selected view);
+#   sink:  the sink's first prefix to its last one;
+#   dump:  bgpd only (DUMP=1): the sink closes, bgpd redials and the sink
+#          measures accept → last prefix + End-of-RIB of every view;
+#   peak RSS: the daemon's VmHWM when the live stream completed, and for
+#          bgpd after the dump too (FRR: its bgpd process, run without
+#          zebra).
+# Policies: bgpd and gobgpd read the same gobgpd-format TOML with the
+# `route-monitoring-policy` under test (gobgpd's `all` = pre + post +
+# Loc-RIB, as bgpd's). FRR 8.4 knows pre-policy and post-policy only (no
+# Loc-RIB): `pre-policy` → `bmp monitor ... pre-policy` for both families
+# (with `soft-reconfiguration inbound`, which FRR needs for it), `all` →
+# pre-policy + post-policy (2 views), `post-policy` → post-policy.
+#
+# Env: DAEMONS ("bgpd gobgpd frr"), N4 (1000000), N6 (10000), RUNS (3),
+#      SLOW (60: a run above this many seconds is not repeated for that
+#      daemon and policy), TIMEOUT (600 s per run), DUMP (1), PORT (10379),
+#      BMP_PORT (11219), OUT (results dir), BUILD (1: cargo build first),
+#      FRR_LOG_LEVEL (critical), BGPD, GOBGPD, FRR_BGPD (binaries).
+# Output: a markdown table on stdout; raw data (results.tsv, JSON lines,
+# logs) in $OUT.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
 cd "$ROOT"
 N4=${N4:-1000000}
 N6=${N6:-10000}
+RUNS=${RUNS:-3}
+SLOW=${SLOW:-60}
+TIMEOUT=${TIMEOUT:-600}
+DUMP=${DUMP:-1}
+PORT=${PORT:-10379}
+BMP_PORT=${BMP_PORT:-11219}
+DAEMONS=${DAEMONS:-bgpd gobgpd frr}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 case $TARGET in /*) ;; *) TARGET=$ROOT/$TARGET ;; esac
-BIN=$TARGET/release
-WORK=$(mktemp -d /tmp/bgpd-bmp-bench.XXXXXX)
+BGPD=${BGPD:-$TARGET/release/bgpd}
+INJECT=$TARGET/release/examples/inject
+SINK=$TARGET/release/examples/bmp_sink
+GOBGPD=${GOBGPD:-$(command -v gobgpd || true)}
+FRR_BGPD=${FRR_BGPD:-/usr/lib/frr/bgpd}
+# Without zebra FRR logs one error per received path (its next-hop
+# registration fails): critical-only logging keeps that out of its time.
+FRR_LOG_LEVEL=${FRR_LOG_LEVEL:-critical}
+OUT=${OUT:-$(mktemp -d /tmp/bgpd-bmp-bench.XXXXXX)}
+mkdir -p "$OUT"
+RESULTS=$OUT/results.tsv
 POLICIES=("$@")
 [ "${#POLICIES[@]}" -gt 0 ] || POLICIES=(pre-policy all)
 
-cargo build --release --bins --example inject --example bmp_sink >&2
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "FATAL: $*"; exit 1; }
 
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done
-  sleep 1
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+if [ "${BUILD:-1}" = 1 ]; then
+  cargo build --release --bins --example inject --example bmp_sink >&2
+fi
+for b in "$BGPD" "$INJECT" "$SINK"; do [ -x "$b" ] || die "no binary $b (cargo build --release)"; done
+case " $DAEMONS " in *" gobgpd "*) [ -x "$GOBGPD" ] || die "gobgpd not installed" ;; esac
+case " $DAEMONS " in *" frr "*) [ -x "$FRR_BGPD" ] || die "FRR bgpd not at $FRR_BGPD" ;; esac
 
-for policy in "${POLICIES[@]}"; do
-  case $policy in
-    all) views=3 ;;
-    both) views=2 ;;
-    *) views=1 ;;
-  esac
-  sed -e 's/port = 10179/port = 10379/' -e 's/port = 11019/port = 11219/' \
-    -e "s/route-monitoring-policy = \"all\"/route-monitoring-policy = \"$policy\"/" \
-    -e 's/statistics-timeout = 15/statistics-timeout = 0/' \
-    examples/gobgpd.toml >"$WORK/bgpd.toml"
-  "$BIN/examples/bmp_sink" --listen 127.0.0.1:11219 --expect $((N4 + N6)) \
-    --views "$views" --connections 2 >"$WORK/sink.$policy.json" 2>"$WORK/sink.log" &
-  SINK=$!
-  PIDS+=("$SINK")
-  sleep 0.5
-  "$BIN/bgpd" -f "$WORK/bgpd.toml" -p >"$WORK/bgpd.log" 2>&1 &
-  BGPD=$!
-  PIDS+=("$BGPD")
-  for _ in $(seq 1 40); do
-    (exec 3<>/dev/tcp/127.0.0.1/10379) 2>/dev/null && break
+DAEMON_PID= SINK_PID= INJ_PID=
+stop_pid() { # stop_pid PID SIGNAL: signal, wait up to 10 s, then KILL
+  local pid=$1 i
+  [ -n "$pid" ] || return 0
+  kill "-$2" "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 40); do
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.25
   done
-  sleep 1
-  "$BIN/examples/inject" --announce "$N4" --ipv6 "$N6" --hold --connect 127.0.0.1:10379 \
-    >"$WORK/inject.log" 2>&1 &
-  INJ=$!
-  PIDS+=("$INJ")
-  if ! timeout 900 tail --pid="$SINK" -f /dev/null; then
-    echo "sink did not finish" >&2
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+port_free() { ! ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
+stop_all() {
+  stop_pid "$INJ_PID" INT
+  stop_pid "$DAEMON_PID" TERM
+  stop_pid "$SINK_PID" TERM
+  INJ_PID= DAEMON_PID= SINK_PID=
+  local i
+  for i in $(seq 1 40); do
+    port_free "$PORT" && port_free "$BMP_PORT" && return 0
+    sleep 0.25
+  done
+  die "port $PORT or $BMP_PORT still in use"
+}
+cleanup() {
+  local rc=$?
+  set +e
+  stop_all
+  log "results and logs in $OUT"
+  return "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# views DAEMON POLICY → how many views must each reach N4 + N6 (0: unsupported)
+views() {
+  case $1:$2 in
+    frr:all) echo 2 ;;
+    frr:pre-policy | frr:post-policy) echo 1 ;;
+    frr:*) echo 0 ;;
+    *:all) echo 3 ;;
+    bgpd:both) echo 2 ;;
+    *:pre-policy | *:post-policy | *:local-rib) echo 1 ;;
+    *) echo 0 ;;
+  esac
+}
+
+# toml POLICY FILE: bgpd's and gobgpd's configuration.
+toml() {
+  cat >"$2" <<EOF
+# Generated by benches/bmp.sh: gobgpd's format, read by bgpd and gobgpd.
+[global.config]
+  as = 65000
+  router-id = "192.0.2.254"
+  port = $PORT
+  local-address-list = ["127.0.0.1"]
+
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "127.0.0.2"
+    peer-as = 65001
+  [neighbors.transport.config]
+    passive-mode = true
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv6-unicast"
+
+[[bmp-servers]]
+  [bmp-servers.config]
+    address = "127.0.0.1"
+    port = $BMP_PORT
+    route-monitoring-policy = "$1"
+    statistics-timeout = 0
+EOF
+}
+
+# frr_conf POLICY FILE: the same for FRR 8.4.
+frr_conf() {
+  local monitors=() m af
+  case $1 in
+    all) monitors=(pre-policy post-policy) ;;
+    *) monitors=("$1") ;;
+  esac
+  {
+    printf 'hostname bench\n!\nrouter bgp 65000\n bgp router-id 192.0.2.254\n'
+    printf ' no bgp ebgp-requires-policy\n neighbor 127.0.0.2 remote-as 65001\n'
+    printf ' neighbor 127.0.0.2 passive\n neighbor 127.0.0.2 disable-connected-check\n'
+    for af in ipv4 ipv6; do
+      printf ' address-family %s unicast\n  neighbor 127.0.0.2 activate\n' "$af"
+      printf '  neighbor 127.0.0.2 soft-reconfiguration inbound\n exit-address-family\n'
+    done
+    printf ' bmp targets bench\n  bmp connect 127.0.0.1 port %s min-retry 100 max-retry 1000\n' "$BMP_PORT"
+    for m in "${monitors[@]}"; do
+      for af in ipv4 ipv6; do printf '  bmp monitor %s unicast %s\n' "$af" "$m"; done
+    done
+    printf ' exit\n!\n'
+  } >"$2"
+}
+
+start_daemon() { # start_daemon NAME POLICY TAG
+  local name=$1 policy=$2 tag=$3
+  case $name in
+    bgpd)
+      toml "$policy" "$OUT/$tag.toml"
+      "$BGPD" -f "$OUT/$tag.toml" -p >"$OUT/$tag.log" 2>&1 </dev/null &
+      ;;
+    gobgpd)
+      toml "$policy" "$OUT/$tag.toml"
+      "$GOBGPD" -f "$OUT/$tag.toml" -p --pprof-disable --api-hosts 127.0.0.1:50099 \
+        >"$OUT/$tag.log" 2>&1 </dev/null &
+      ;;
+    frr)
+      local d=$OUT/$tag.frr
+      mkdir -p "$d"
+      frr_conf "$policy" "$OUT/$tag.conf"
+      "$FRR_BGPD" -f "$OUT/$tag.conf" -i "$d/bgpd.pid" -z "$d/zserv.api" --vty_socket "$d" \
+        -Z -S -n -l 127.0.0.1 -p "$PORT" -P 0 -M bmp --log stdout --log-level "$FRR_LOG_LEVEL" \
+        >"$OUT/$tag.log" 2>&1 </dev/null &
+      ;;
+    *) die "unknown daemon $name" ;;
+  esac
+  DAEMON_PID=$!
+}
+
+hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$DAEMON_PID/status" 2>/dev/null || echo 0; }
+
+# wait_until SECONDS WHAT CMD...: polls CMD every 0.1 s (bounded).
+wait_until() {
+  local limit=$1 what=$2 i
+  shift 2
+  for i in $(seq 1 $((limit * 10))); do
+    "$@" && return 0
+    [ -z "$DAEMON_PID" ] || kill -0 "$DAEMON_PID" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  log "timed out ($limit s) waiting for $what"
+  return 1
+}
+bmp_up() { grep -qs 'connection 0 from' "$1"; }
+has_lines() { [ "$(wc -l <"$1")" -ge "$2" ]; }
+sink_gone() { ! kill -0 "$SINK_PID" 2>/dev/null; }
+
+# run_one DAEMON POLICY RUN → one line in $RESULTS; sets LAST_SECS.
+LAST_SECS=
+run_one() {
+  local name=$1 policy=$2 run=$3 tag="$1-$2-$3"
+  local views conns=1 load
+  views=$(views "$name" "$policy")
+  [ "$name" = bgpd ] && [ "$DUMP" = 1 ] && conns=2
+  load=$(cut -d' ' -f1-3 /proc/loadavg)
+  "$SINK" --listen "127.0.0.1:$BMP_PORT" --expect $((N4 + N6)) --views "$views" \
+    --connections "$conns" --timeout "$TIMEOUT" >"$OUT/$tag.sink.json" 2>"$OUT/$tag.sink.log" &
+  SINK_PID=$!
+  wait_until 10 "sink" grep -qs listening "$OUT/$tag.sink.log" || die "sink did not start"
+  start_daemon "$name" "$policy" "$tag"
+  local ok=1 live_hwm=0 end_hwm
+  wait_until 30 "$name's BMP session" bmp_up "$OUT/$tag.sink.log" || ok=0
+  if [ $ok = 1 ]; then
+    wait_until 10 "$name listening on :$PORT" eval '! port_free $PORT' || ok=0
   fi
-  wait "$SINK" || { cat "$WORK/sink.log" >&2; exit 1; }
-  hwm=$(awk '/VmHWM/ {print $2}' "/proc/$BGPD/status")
-  while read -r line; do
-    printf '{"policy":"%s","routes":%d,%s,"bgpd_peak_rss_kb":%s}\n' \
-      "$policy" $((N4 + N6)) "${line#\{}" "$hwm" | sed 's/,}/}/; s/},"bgpd/,"bgpd/'
-  done <"$WORK/sink.$policy.json"
-  kill -INT "$INJ" "$BGPD" 2>/dev/null || true
-  wait "$INJ" "$BGPD" 2>/dev/null || true
-  PIDS=()
-  sleep 1
+  if [ $ok = 1 ]; then
+    sleep 1
+    "$INJECT" --send --daemon "$name" --connect "127.0.0.1:$PORT" --ipv4 "$N4" --ipv6 "$N6" \
+      --timeout $((TIMEOUT + 60)) >"$OUT/$tag.inject.json" 2>"$OUT/$tag.inject.log" &
+    INJ_PID=$!
+    if wait_until "$TIMEOUT" "the live stream at the sink" has_lines "$OUT/$tag.sink.json" 1; then
+      live_hwm=$(hwm_kb)
+      [ "$conns" = 1 ] || wait_until "$TIMEOUT" "bgpd's dump" sink_gone || true
+    fi
+  fi
+  end_hwm=$(hwm_kb)
+  stop_all
+  python3 - "$OUT/$tag.inject.json" "$OUT/$tag.sink.json" \
+    "$name" "$policy" "$run" "$N4" "$N6" "$live_hwm" "$end_hwm" "$load" >>"$RESULTS" <<'PY'
+import json, sys
+inj, sink, name, policy, run, n4, n6, live_hwm, end_hwm, load = sys.argv[1:]
+def lines(path):
+    try:
+        return [json.loads(l) for l in open(path) if l.strip()]
+    except (OSError, ValueError):
+        return []
+start = next((int(o["first_byte_unix_ns"]) for o in lines(inj) if "first_byte_unix_ns" in o), None)
+live = next((o for o in lines(sink) if o.get("kind") == "live"), None)
+dump = next((o for o in lines(sink) if o.get("kind") == "dump"), None)
+total = "null"
+if live and start:
+    total = "%.3f" % ((live["done_unix_ns"] - start) / 1e9)
+row = [name, policy, run, n4, n6, total,
+       live["seconds"] if live else "null", dump["seconds"] if dump else "null",
+       live["messages"] if live else 0, live["bytes"] if live else 0,
+       live["route_monitoring"] if live else 0, live["prefixes"] if live else 0,
+       live_hwm, end_hwm, "true" if live else "false", load]
+print("\t".join(str(x) for x in row))
+PY
+  LAST_SECS=$(tail -1 "$RESULTS" | cut -f6)
+  log "$name $policy run $run: total ${LAST_SECS}s, $(tail -1 "$RESULTS" | cut -f7,8,9,13 |
+    awk -F'\t' '{printf "sink %ss, dump %ss, %s msgs, VmHWM %s kB", $1, $2, $3, $4}') (load $load)"
+  [ "$(tail -1 "$RESULTS" | cut -f15)" = true ] ||
+    log "  incomplete: $(tail -2 "$OUT/$tag.sink.log" | tr '\n' ' ' | cut -c1-400)"
+}
+
+printf 'daemon\tpolicy\trun\tipv4\tipv6\ttotal_s\tsink_s\tdump_s\tmessages\tbytes\troute_monitoring\tprefixes\tlive_hwm_kb\tend_hwm_kb\tcomplete\tload\n' >"$RESULTS"
+log "bgpd $BGPD; gobgpd $GOBGPD; FRR $FRR_BGPD; $N4 + $N6 prefixes; $(nproc) CPUs; out $OUT"
+for policy in "${POLICIES[@]}"; do
+  declare -A skip=()
+  for run in $(seq 1 "$RUNS"); do
+    for name in $DAEMONS; do
+      [ -z "${skip[$name]:-}" ] || continue
+      if [ "$(views "$name" "$policy")" = 0 ]; then
+        log "$name has no policy $policy: skipped"
+        skip[$name]=1
+        continue
+      fi
+      run_one "$name" "$policy" "$run"
+      if awk -v s="$LAST_SECS" -v l="$SLOW" 'BEGIN { exit !(s == "null" || s > l) }'; then
+        log "$name $policy: ${LAST_SECS}s (> ${SLOW}s or incomplete): not repeated"
+        skip[$name]=1
+      fi
+    done
+  done
+  unset skip
 done
+
+python3 "$HERE/bmp_table.py" "$RESULTS"
