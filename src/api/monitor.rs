@@ -179,8 +179,8 @@ fn table_event(
             // A local route's 0.0.0.0 next hop is an error to a receiver
             // (RFC 4271 §6.3), so the decoder drops it; the rib's own
             // messages hold no other invalid one.
-            let local = (view != View::AdjRibInPre)
-                .then_some(NextHop::V4(std::net::Ipv4Addr::UNSPECIFIED));
+            let local =
+                (view != View::AdjRibInPre).then_some(NextHop::V4(std::net::Ipv4Addr::UNSPECIFIED));
             groups.push((
                 Family::IPV4_UNICAST,
                 import::ipv4_next_hop(&update).or(local),
