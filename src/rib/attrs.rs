@@ -127,6 +127,54 @@ fn decode_one(flags: u8, type_code: u8, value: &[u8]) -> Option<PathAttribute> {
     .ok()
 }
 
+/// `attribute` decodes back from its encoding to itself by construction:
+/// a fixed-format value, or a list the decoder takes whatever it holds,
+/// with the Optional and Transitive bits its type requires. Sets made
+/// only of those skip decoding their encoding again (the received ones,
+/// nearly always).
+fn round_trips_by_construction(attribute: &PathAttribute) -> bool {
+    let type_code = attribute.type_code();
+    let bits = attribute.flags.0 & (AttrFlags::OPTIONAL | AttrFlags::TRANSITIVE);
+    if required_flags(type_code) != Some(bits) {
+        return false;
+    }
+    match &attribute.value {
+        AttrValue::Origin(_)
+        | AttrValue::MultiExitDisc(_)
+        | AttrValue::LocalPref(_)
+        | AttrValue::AtomicAggregate
+        | AttrValue::OriginatorId(_) => true,
+        AttrValue::Communities(list) => !list.is_empty(),
+        AttrValue::LargeCommunities(list) => !list.is_empty(),
+        AttrValue::ClusterList(list) => !list.is_empty(),
+        AttrValue::AsPath(path) => path
+            .segments
+            .iter()
+            .all(|s| !s.asns.is_empty() && s.asns.len() <= 255),
+        _ => false,
+    }
+}
+
+/// `out`, the encoding of `attributes`, decodes back to them (but for
+/// the Extended Length bit the encoder adds to a long value).
+fn decodes_back(out: &Bytes, attributes: &[PathAttribute]) -> bool {
+    // Slices of `out`: no copy per attribute.
+    let mut decoded = split(out).map(|(f, t, v)| {
+        let start = v.as_ptr() as usize - out.as_ptr() as usize;
+        let value = out.slice(start..start + v.len());
+        PathAttribute::decode(f, t, value, storage_context()).ok()
+    });
+    let same = |a: &PathAttribute, d: &PathAttribute| {
+        a.value == d.value
+            && (a.flags.0 | AttrFlags::EXTENDED_LENGTH) == (d.flags.0 | AttrFlags::EXTENDED_LENGTH)
+    };
+    attributes.iter().all(|a| {
+        decoded
+            .next()
+            .is_some_and(|d| d.is_some_and(|d| same(a, &d)))
+    }) && decoded.next().is_none()
+}
+
 impl PathAttrs {
     /// A set from `attributes` (NEXT_HOP, MP_REACH and MP_UNREACH are
     /// dropped, the rest sorted by type code, the first of each type kept)
@@ -145,26 +193,9 @@ impl PathAttrs {
             .try_for_each(|a| a.encode(&mut out, storage_context()))
             .is_ok();
         let out = out.freeze();
-        let round_trips = encoded && {
-            // Slices of `out`: no copy per attribute.
-            let mut decoded = split(&out).map(|(f, t, v)| {
-                let start = v.as_ptr() as usize - out.as_ptr() as usize;
-                let value = out.slice(start..start + v.len());
-                PathAttribute::decode(f, t, value, storage_context()).ok()
-            });
-            // The encoder adds Extended Length to a long value: a set that
-            // differs only by that bit still round-trips.
-            let same = |a: &PathAttribute, d: &PathAttribute| {
-                a.value == d.value
-                    && (a.flags.0 | AttrFlags::EXTENDED_LENGTH)
-                        == (d.flags.0 | AttrFlags::EXTENDED_LENGTH)
-            };
-            attributes.iter().all(|a| {
-                decoded
-                    .next()
-                    .is_some_and(|d| d.is_some_and(|d| same(a, &d)))
-            }) && decoded.next().is_none()
-        };
+        let round_trips = encoded
+            && (attributes.iter().all(round_trips_by_construction)
+                || decodes_back(&out, &attributes));
         let mut set = PathAttrs {
             encoded: if encoded { out.to_vec() } else { Vec::new() }.into_boxed_slice(),
             decoded: None,
