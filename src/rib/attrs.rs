@@ -26,7 +26,8 @@ use bytes::{Bytes, BytesMut};
 use super::hash::{FxHashSet, FxHasher};
 use crate::wire::bgp::attr::required_flags;
 use crate::wire::bgp::{
-    AsPath, AttrFlags, AttrType, AttrValue, Negotiated, NextHop, Origin, PathAttribute, SegmentType,
+    AsPath, AttrFlags, AttrType, AttrValue, Community, Negotiated, NextHop, Origin, PathAttribute,
+    SegmentType,
 };
 
 mod splice;
@@ -187,17 +188,17 @@ impl PathAttrs {
     }
 
     fn from_sorted(attributes: Vec<PathAttribute>, next_hop: Option<NextHop>) -> PathAttrs {
-        let mut out = BytesMut::new();
+        // Most received sets encode in well under 128 octets.
+        let mut out = BytesMut::with_capacity(128);
         let encoded = attributes
             .iter()
             .try_for_each(|a| a.encode(&mut out, storage_context()))
             .is_ok();
-        let out = out.freeze();
         let round_trips = encoded
             && (attributes.iter().all(round_trips_by_construction)
-                || decodes_back(&out, &attributes));
+                || decodes_back(&out.clone().freeze(), &attributes));
         let mut set = PathAttrs {
-            encoded: if encoded { out.to_vec() } else { Vec::new() }.into_boxed_slice(),
+            encoded: if encoded { &out[..] } else { &[] }.into(),
             decoded: None,
             next_hop,
             hash: 0,
@@ -454,6 +455,22 @@ impl PathAttrs {
         let wanted = cluster_id.octets();
         self.raw(u8::from(AttrType::ClusterList))
             .is_some_and(|ids| ids.chunks_exact(4).any(|id| id == wanted))
+    }
+
+    /// COMMUNITIES (RFC 1997) holds one of `wanted`, read without decoding
+    /// the set.
+    pub fn has_community(&self, wanted: &[Community]) -> bool {
+        if self.decoded.is_some() {
+            return matches!(
+                self.get(AttrType::Communities).map(|a| a.value),
+                Some(AttrValue::Communities(list)) if list.iter().any(|c| wanted.contains(c))
+            );
+        }
+        self.raw(u8::from(AttrType::Communities))
+            .is_some_and(|list| {
+                list.chunks_exact(4)
+                    .any(|c| wanted.iter().any(|w| c == w.0.to_be_bytes()))
+            })
     }
 
     /// The encoded value of the first attribute of `type_code`.

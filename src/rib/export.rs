@@ -233,17 +233,15 @@ pub fn export(
 /// Whether the path's well-known communities (RFC 1997) forbid sending
 /// it to a peer (`external`: an eBGP peer).
 fn well_known_forbid(attrs: &PathAttrs, external: bool) -> bool {
-    let Some(PathAttribute {
-        value: AttrValue::Communities(list),
-        ..
-    }) = attrs.get(AttrType::Communities)
-    else {
-        return false;
-    };
-    list.iter().any(|c| {
-        *c == Community::NO_ADVERTISE
-            || (external && (*c == Community::NO_EXPORT || *c == Community::NO_EXPORT_SUBCONFED))
-    })
+    if external {
+        attrs.has_community(&[
+            Community::NO_ADVERTISE,
+            Community::NO_EXPORT,
+            Community::NO_EXPORT_SUBCONFED,
+        ])
+    } else {
+        attrs.has_community(&[Community::NO_ADVERTISE])
+    }
 }
 
 /// The eBGP rules of [`PathAttrs::ebgp_export`] on the decoded

@@ -412,24 +412,36 @@ impl PathAttribute {
     /// Appends flags, type, length and value. The Extended Length bit is
     /// kept when set and added when the value needs more than 255 octets.
     pub fn encode(&self, out: &mut BytesMut, cx: &Negotiated) -> Result<(), EncodeError> {
-        let mut value = BytesMut::new();
-        self.encode_value(&mut value, cx)?;
+        // The value goes straight into `out` behind a length field of the
+        // size the flags ask for; a value too long for one octet moves up
+        // by one (rare: long AS paths and community lists).
         let type_code = self.type_code();
-        let length = value.len();
-        let length16 = u16::try_from(length)
-            .map_err(|_| EncodeError::AttributeTooLong { type_code, length })?;
-        let mut flags = self.flags.0;
-        if length > 255 {
-            flags |= AttrFlags::EXTENDED_LENGTH;
-        }
-        out.put_u8(flags);
+        let start = out.len();
+        let extended = self.flags.0 & AttrFlags::EXTENDED_LENGTH != 0;
+        let header = if extended { 4 } else { 3 };
+        out.put_u8(self.flags.0);
         out.put_u8(type_code);
-        if flags & AttrFlags::EXTENDED_LENGTH != 0 {
-            out.put_u16(length16);
-        } else {
-            out.put_u8(length16 as u8);
+        out.put_bytes(0, header - 2);
+        if let Err(error) = self.encode_value(out, cx) {
+            out.truncate(start);
+            return Err(error);
         }
-        out.put_slice(&value);
+        let length = out.len() - start - header;
+        let Ok(length16) = u16::try_from(length) else {
+            out.truncate(start);
+            return Err(EncodeError::AttributeTooLong { type_code, length });
+        };
+        if extended {
+            out[start + 2..start + 4].copy_from_slice(&length16.to_be_bytes());
+        } else if let Ok(short) = u8::try_from(length) {
+            out[start + 2] = short;
+        } else {
+            let value = out.split_off(start + 3);
+            out.truncate(start + 2);
+            out[start] |= AttrFlags::EXTENDED_LENGTH;
+            out.put_u16(length16);
+            out.put_slice(&value);
+        }
         Ok(())
     }
 

@@ -87,6 +87,9 @@ pub fn decode_v4(
     add_path: bool,
     out: &mut Vec<Nlri>,
 ) -> Result<(), InvalidPrefix> {
+    if data.is_empty() {
+        return Ok(());
+    }
     out.reserve(data.len() / 4 + 1);
     while !data.is_empty() {
         let (path_id, rest) = take_path_id(data, add_path)?;

@@ -72,7 +72,12 @@ impl Update {
 
         let mut update = Update {
             withdrawn,
-            attributes: Vec::new(),
+            // A typical UPDATE holds 4 to 8 attributes: one allocation.
+            attributes: if attributes_bytes.is_empty() {
+                Vec::new()
+            } else {
+                Vec::with_capacity(8)
+            },
             nlri,
             errors: Vec::new(),
         };
@@ -144,11 +149,9 @@ impl Update {
         if !announces {
             return;
         }
-        let mut mandatory = vec![AttrType::Origin, AttrType::AsPath];
-        if !self.nlri.is_empty() {
-            mandatory.push(AttrType::NextHop);
-        }
-        for attr_type in mandatory {
+        let next_hop = (!self.nlri.is_empty()).then_some(AttrType::NextHop);
+        let mandatory = [Some(AttrType::Origin), Some(AttrType::AsPath), next_hop];
+        for attr_type in mandatory.into_iter().flatten() {
             let type_code = u8::from(attr_type);
             if !seen[usize::from(type_code)] {
                 self.errors.push(AttrError {
