@@ -75,45 +75,47 @@ pub fn prepare(update: &mut Update) -> Vec<PathAttrs> {
     if update.treat_as_withdraw().is_some() {
         return Vec::new();
     }
-    let mut next_hops = Vec::with_capacity(2);
-    if !update.nlri.is_empty() {
-        next_hops.push(ipv4_next_hop(update));
-    }
-    if let Some(MpReach::Prefixes {
-        family,
-        next_hop,
-        nlri,
-    }) = update.mp_reach()
-    {
-        if super::table::family_index(*family).is_some() && !nlri.is_empty() {
-            next_hops.push(Some(*next_hop));
+    // The IPv4 NLRI field's group first, then MP_REACH_NLRI's.
+    let v4 = (!update.nlri.is_empty()).then(|| ipv4_next_hop(update));
+    let mp = match update.mp_reach() {
+        Some(MpReach::Prefixes {
+            family,
+            next_hop,
+            nlri,
+        }) if super::table::family_index(*family).is_some() && !nlri.is_empty() => {
+            Some(Some(*next_hop))
         }
-    }
-    if next_hops.is_empty() {
+        _ => None,
+    };
+    let groups = usize::from(v4.is_some()) + usize::from(mp.is_some());
+    if groups == 0 {
         return Vec::new();
     }
-    let (kept, base): (Vec<PathAttribute>, Vec<PathAttribute>) =
-        std::mem::take(&mut update.attributes)
-            .into_iter()
-            .partition(builder_owned);
-    update.attributes = kept;
-    let last = next_hops.len() - 1;
-    let mut base = Some(base);
-    next_hops
-        .into_iter()
-        .enumerate()
-        .map(|(i, next_hop)| {
-            let attributes = if i == last {
-                base.take().unwrap_or_default()
-            } else {
-                base.clone().unwrap_or_default()
-            };
-            PathAttrs::new(attributes, next_hop)
-        })
-        .collect()
+    // The builder's own attributes stay in `update`; the rest, in place,
+    // become the sets' base.
+    let mut kept = Vec::new();
+    let mut i = 0;
+    while i < update.attributes.len() {
+        if builder_owned(&update.attributes[i]) {
+            kept.push(update.attributes.remove(i));
+        } else {
+            i += 1;
+        }
+    }
+    let mut base = Some(std::mem::replace(&mut update.attributes, kept));
+    let mut sets = Vec::with_capacity(groups);
+    for (i, next_hop) in v4.into_iter().chain(mp).enumerate() {
+        let attributes = if i + 1 == groups {
+            base.take().unwrap_or_default()
+        } else {
+            base.clone().unwrap_or_default()
+        };
+        sets.push(PathAttrs::new(attributes, next_hop));
+    }
+    sets
 }
 
-/// The next hop of routes announced in the NLRI field (NEXT_HOP).
+/// The NEXT_HOP attribute's address, for the IPv4 NLRI field.
 pub fn ipv4_next_hop(update: &Update) -> Option<NextHop> {
     update.attributes.iter().find_map(|a| match a.value {
         AttrValue::NextHop(addr) => Some(NextHop::V4(addr)),

@@ -138,27 +138,42 @@ impl<V> Block<V> {
         }
     }
 
-    fn iter(&self) -> Box<dyn Iterator<Item = (u32, &V)> + '_> {
+    fn iter(&self) -> impl Iterator<Item = (u32, &V)> + '_ {
         match self {
-            Block::Sorted(entries) => Box::new(entries.iter().map(|(k, v)| (*k, v))),
-            Block::Hashed(map) => Box::new(map.iter().map(|(k, v)| (*k, v))),
+            Block::Sorted(entries) => Either::Left(entries.iter().map(|(k, v)| (*k, v))),
+            Block::Hashed(map) => Either::Right(map.iter().map(|(k, v)| (*k, v))),
         }
     }
 
-    fn iter_mut(&mut self) -> Box<dyn Iterator<Item = (u32, &mut V)> + '_> {
+    fn iter_mut(&mut self) -> impl Iterator<Item = (u32, &mut V)> + '_ {
         match self {
-            Block::Sorted(entries) => Box::new(entries.iter_mut().map(|(k, v)| (*k, v))),
-            Block::Hashed(map) => Box::new(map.iter_mut().map(|(k, v)| (*k, v))),
+            Block::Sorted(entries) => Either::Left(entries.iter_mut().map(|(k, v)| (*k, v))),
+            Block::Hashed(map) => Either::Right(map.iter_mut().map(|(k, v)| (*k, v))),
         }
     }
 
-    fn into_values(self) -> Box<dyn Iterator<Item = V>>
-    where
-        V: 'static,
-    {
+    fn into_values(self) -> impl Iterator<Item = V> {
         match self {
-            Block::Sorted(entries) => Box::new(entries.into_iter().map(|(_, v)| v)),
-            Block::Hashed(map) => Box::new(map.into_values()),
+            Block::Sorted(entries) => Either::Left(entries.into_iter().map(|(_, v)| v)),
+            Block::Hashed(map) => Either::Right(map.into_values()),
+        }
+    }
+}
+
+/// One of two iterators of the same items (a block's, whichever layout
+/// it has), without boxing one per block.
+enum Either<L, R> {
+    Left(L),
+    Right(R),
+}
+
+impl<T, L: Iterator<Item = T>, R: Iterator<Item = T>> Iterator for Either<L, R> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        match self {
+            Either::Left(left) => left.next(),
+            Either::Right(right) => right.next(),
         }
     }
 }
