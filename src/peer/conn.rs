@@ -95,12 +95,15 @@ impl Conn {
     }
 }
 
+/// Bytes asked of the socket per read, at most.
+const READ_CHUNK: usize = 64 * 1024;
+
 /// Reads messages with [`bgp::frame_len`] and reports each.
 ///
 /// The largest length accepted here is 65535; the FSM checks each message
 /// against the session's maximum (4096 without Extended Message).
 async fn read_frames(id: u64, mut read: OwnedReadHalf, io: mpsc::Sender<Io>) {
-    let mut buf = BytesMut::with_capacity(8192);
+    let mut buf = BytesMut::with_capacity(READ_CHUNK);
     loop {
         match bgp::frame_len(&buf, bgp::MAX_EXTENDED_MESSAGE_LEN) {
             Ok(Some(len)) => {
@@ -120,6 +123,11 @@ async fn read_frames(id: u64, mut read: OwnedReadHalf, io: mpsc::Sender<Io>) {
                 let _ = io.send(Io::FramingError { id, error }).await;
                 return;
             }
+        }
+        // Room for many messages per read: a full table arrives in few
+        // system calls and few buffers (frames keep theirs alive).
+        if buf.capacity() - buf.len() < READ_CHUNK / 4 {
+            buf.reserve(READ_CHUNK);
         }
         match read.read_buf(&mut buf).await {
             Ok(n) if n > 0 => {}
