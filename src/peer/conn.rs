@@ -26,13 +26,13 @@ pub enum Io {
         /// The stream, or why it failed.
         result: io::Result<TcpStream>,
     },
-    /// One whole message was read.
-    Frame {
+    /// Whole messages read by one system call, in order.
+    Frames {
         /// Connection id.
         id: u64,
-        /// The message, header included.
-        bytes: Bytes,
-        /// When it was read.
+        /// The messages, header included.
+        frames: Vec<Bytes>,
+        /// When they were read.
         received_at: SystemTime,
     },
     /// The framer found a bad header.
@@ -98,31 +98,35 @@ impl Conn {
 /// Bytes asked of the socket per read, at most.
 const READ_CHUNK: usize = 64 * 1024;
 
-/// Reads messages with [`bgp::frame_len`] and reports each.
+/// Reads messages with [`bgp::frame_len`] and reports them, those of one
+/// read together.
 ///
 /// The largest length accepted here is 65535; the FSM checks each message
 /// against the session's maximum (4096 without Extended Message).
 async fn read_frames(id: u64, mut read: OwnedReadHalf, io: mpsc::Sender<Io>) {
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     loop {
-        match bgp::frame_len(&buf, bgp::MAX_EXTENDED_MESSAGE_LEN) {
-            Ok(Some(len)) => {
-                let bytes = buf.split_to(len).freeze();
-                let frame = Io::Frame {
-                    id,
-                    bytes,
-                    received_at: SystemTime::now(),
-                };
-                if io.send(frame).await.is_err() {
-                    return;
-                }
-                continue;
+        let mut frames = Vec::new();
+        let framing = loop {
+            match bgp::frame_len(&buf, bgp::MAX_EXTENDED_MESSAGE_LEN) {
+                Ok(Some(len)) => frames.push(buf.split_to(len).freeze()),
+                Ok(None) => break Ok(()),
+                Err(error) => break Err(error),
             }
-            Ok(None) => {}
-            Err(error) => {
-                let _ = io.send(Io::FramingError { id, error }).await;
+        };
+        if !frames.is_empty() {
+            let batch = Io::Frames {
+                id,
+                frames,
+                received_at: SystemTime::now(),
+            };
+            if io.send(batch).await.is_err() {
                 return;
             }
+        }
+        if let Err(error) = framing {
+            let _ = io.send(Io::FramingError { id, error }).await;
+            return;
         }
         // Room for many messages per read: a full table arrives in few
         // system calls and few buffers (frames keep theirs alive).

@@ -100,12 +100,16 @@ impl Peer {
                     }
                 }
             }
-            Io::Frame {
+            Io::Frames {
                 id,
-                bytes,
+                frames,
                 received_at,
             } => {
-                if let Some(second) = self.which(id) {
+                for bytes in frames {
+                    // A message may end the connection: the rest are dropped.
+                    let Some(second) = self.which(id) else {
+                        return;
+                    };
                     self.stats.received(&bytes);
                     let (established, actions) = match self.slot_mut(second) {
                         Some(slot) => (
