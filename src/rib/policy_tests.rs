@@ -45,6 +45,18 @@ neighbor-set = "b"
 set-as-path-prepend = { as = "65001", repeat-n = 2 }
 "#;
 
+/// An export policy rejecting the "blocked" prefix set.
+const DROP_BLOCKED: &str = r#"
+[[policy-definitions]]
+name = "out-drop"
+[[policy-definitions.statements]]
+name = "drop"
+[policy-definitions.statements.conditions.match-prefix-set]
+prefix-set = "blocked"
+[policy-definitions.statements.actions]
+route-disposition = "reject-route"
+"#;
+
 fn config_with(apply: &str) -> config::Config {
     let text = format!("{CONFIG}\n{POLICY}\n{apply}");
     config::parse(&text, "test.toml").expect("test config parses")
@@ -290,21 +302,12 @@ fn adj_rib_out_pre_policy_is_the_candidates_before_export_policy() {
 fn routes_export_policy_keeps_back_count_in_the_pre_policy_adj_rib_out_only() {
     // Export: drop the blocked prefix set toward everyone (no import
     // policy, so it reaches Loc-RIB).
-    let config = config_with(
-        r#"
-[[policy-definitions]]
-name = "out-drop"
-[[policy-definitions.statements]]
-name = "drop"
-[policy-definitions.statements.conditions.match-prefix-set]
-prefix-set = "blocked"
-[policy-definitions.statements.actions]
-route-disposition = "reject-route"
-
+    let config = config_with(&format!(
+        r#"{DROP_BLOCKED}
 [global.apply-policy.config]
 export-policy-list = ["out-drop"]
-"#,
-    );
+"#
+    ));
     let (mut rib, a, b) = rib_with(&config);
     let mut all = prefixes(2);
     all.push(blocked());

@@ -9,17 +9,9 @@ use std::collections::BTreeMap;
 use super::*;
 use crate::rib::monitor::{Monitor, Queue, Request, Subscription, View, Views};
 
-/// Rejects the "blocked" prefix set toward everyone; prepends toward B.
+/// With [`DROP_BLOCKED`]: rejects the "blocked" prefix set toward
+/// everyone; prepends toward B.
 const OUT_DROP: &str = r#"
-[[policy-definitions]]
-name = "out-drop"
-[[policy-definitions.statements]]
-name = "drop"
-[policy-definitions.statements.conditions.match-prefix-set]
-prefix-set = "blocked"
-[policy-definitions.statements.actions]
-route-disposition = "reject-route"
-
 [global.apply-policy.config]
 export-policy-list = ["out-drop", "out"]
 "#;
@@ -129,7 +121,7 @@ fn from_b(nlri: Vec<Nlri>) -> Update {
 
 #[test]
 fn pre_policy_adj_rib_out_stream_follows_the_view_exactly() {
-    let config = config_with(OUT_DROP);
+    let config = config_with(&format!("{DROP_BLOCKED}{OUT_DROP}"));
     let (mut rib, a, b) = rib_with(&config);
     let mut rx = subscribe(&mut rib);
     let mut view = Collector::default();
@@ -200,7 +192,7 @@ fn pre_policy_adj_rib_out_stream_follows_the_view_exactly() {
 
 #[test]
 fn a_new_export_policy_leaves_the_pre_policy_view_alone() {
-    let config = config_with(OUT_DROP);
+    let config = config_with(&format!("{DROP_BLOCKED}{OUT_DROP}"));
     let (mut rib, a, b) = rib_with(&config);
     let mut all = prefixes(2);
     all.push(blocked());
@@ -224,7 +216,7 @@ fn a_new_export_policy_leaves_the_pre_policy_view_alone() {
     assert_eq!((view.announcements, view.withdrawals), (announced, 0));
 
     // Import policy dropping the blocked prefix takes it out of the view.
-    let both = format!("{OUT_DROP}\nimport-policy-list = [\"in\"]\n");
+    let both = format!("{DROP_BLOCKED}{OUT_DROP}\nimport-policy-list = [\"in\"]\n");
     rib.set_policy(engine(&config_with(&both)));
     drain(&mut rx, b, &mut view);
     check(&mut rib, &view, b, "import drops the blocked prefix");
@@ -234,7 +226,7 @@ fn a_new_export_policy_leaves_the_pre_policy_view_alone() {
 
 #[test]
 fn kept_back_attributes_are_held_only_while_the_view_is_monitored() {
-    let config = config_with(OUT_DROP);
+    let config = config_with(&format!("{DROP_BLOCKED}{OUT_DROP}"));
     let (mut rib, a, b) = rib_with(&config);
     let mut all = prefixes(2);
     all.push(blocked());
