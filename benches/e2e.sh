@@ -8,7 +8,7 @@
 # IPv4 and IPv6 unicast on both. `examples/inject` pre-encodes the table,
 # opens the receiver session, then the sender, and measures first byte sent
 # → last expected prefix received. Peak RSS is VmHWM of the daemon, read
-# right before stopping it.
+# right before stopping it, with its CPU time (user + system) so far.
 #
 # Usage (root not required on loopback; a port above 1024 is used):
 #   cargo build --release --bin bgpd --example inject
@@ -104,6 +104,12 @@ start_daemon() {
 }
 
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$DAEMON_PID/status" 2>/dev/null || echo 0; }
+# CPU seconds (user + system, all threads) the daemon has used so far.
+cpu_s() {
+  local tck
+  tck=$(getconf CLK_TCK)
+  awk -v t="$tck" '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / t }' "/proc/$DAEMON_PID/stat" 2>/dev/null || echo 0
+}
 
 stop_daemon() {
   local i
@@ -133,8 +139,9 @@ run_one() {
   json=$(timeout $((TIMEOUT + 60)) "$INJECT" --daemon "$name" --connect "127.0.0.1:$PORT" \
     --ipv4 "$n4" --ipv6 "$IPV6" --per-set "$PER_SET" --timeout "$TIMEOUT" \
     2>"$OUT/$tag.inject.err") || rc=$?
-  local hwm
+  local hwm cpu
   hwm=$(hwm_kb)
+  cpu=$(cpu_s)
   stop_daemon
   [ -n "$json" ] || json='{}'
   echo "$json" >"$OUT/$tag.json"
@@ -142,14 +149,14 @@ run_one() {
   secs=$(jq -r '.seconds // "null"' <<<"$json")
   complete=$(jq -r '.complete // false' <<<"$json")
   msgs=$(jq -r '.messages_received // 0' <<<"$json")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$n4" "$IPV6" "$run" "$secs" "$hwm" \
-    "$complete" "$msgs" "$load" >>"$RESULTS"
-  log "$name $n4+$IPV6 run $run: ${secs}s, VmHWM ${hwm} kB, complete=$complete, $msgs msgs (rc $rc, load before: $load)"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$n4" "$IPV6" "$run" "$secs" "$hwm" \
+    "$complete" "$msgs" "$load" "$cpu" >>"$RESULTS"
+  log "$name $n4+$IPV6 run $run: ${secs}s, CPU ${cpu}s, VmHWM ${hwm} kB, complete=$complete, $msgs msgs (rc $rc, load before: $load)"
   [ "$complete" = true ] || log "  injector stderr: $(tail -3 "$OUT/$tag.inject.err" | tr '\n' ' ')"
   LAST_SECS=$secs
 }
 
-printf 'daemon\tipv4\tipv6\trun\tseconds\tvmhwm_kb\tcomplete\tmessages\tload\n' >"$RESULTS"
+printf 'daemon\tipv4\tipv6\trun\tseconds\tvmhwm_kb\tcomplete\tmessages\tload\tcpu_s\n' >"$RESULTS"
 log "config $CONF; bgpd $BGPD; gobgpd $GOBGPD; $(nproc) CPUs"
 last_size=${SIZES##* }
 for n4 in $SIZES; do
@@ -177,19 +184,20 @@ rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 groups = {}
 for r in rows:
     groups.setdefault((int(r["ipv4"]), int(r["ipv6"]), r["daemon"]), []).append(r)
-print("| size | daemon | runs | time median (min–max) | peak RSS median (min–max) | BGP msgs to receiver |")
-print("| --- | --- | --- | --- | --- | --- |")
+print("| size | daemon | runs | time median (min–max) | CPU median | peak RSS median (min–max) | BGP msgs to receiver |")
+print("| --- | --- | --- | --- | --- | --- | --- |")
 med = {}
 for (n4, n6, d), rs in sorted(groups.items()):
     secs = [float(r["seconds"]) for r in rs if r["complete"] == "true" and r["seconds"] != "null"]
     mb = [int(r["vmhwm_kb"]) / 1024 for r in rs]
     msgs = [int(r["messages"]) for r in rs]
+    cpu = f'{statistics.median(float(r["cpu_s"]) for r in rs):.2f} s'
     failed = len(rs) - len(secs)
     t = f"{statistics.median(secs):.3f} s ({min(secs):.3f}–{max(secs):.3f})" if secs else "—"
     if failed:
         t += f", {failed} incomplete"
     m = f"{statistics.median(mb):.0f} MiB ({min(mb):.0f}–{max(mb):.0f})"
-    print(f"| {n4:,} + {n6:,} | {d} | {len(rs)} | {t} | {m} | {statistics.median(msgs):,.0f} |")
+    print(f"| {n4:,} + {n6:,} | {d} | {len(rs)} | {t} | {cpu} | {m} | {statistics.median(msgs):,.0f} |")
     if secs:
         med[(n4, n6, d)] = (statistics.median(secs), statistics.median(mb))
 print()

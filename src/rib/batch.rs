@@ -55,6 +55,15 @@ impl Batch {
         }
     }
 
+    /// The announcements queued, in order (for tests).
+    #[cfg(test)]
+    pub fn announced(&self) -> Vec<(Nlri, Arc<PathAttrs>)> {
+        self.groups
+            .iter()
+            .flat_map(|(_, attrs, prefixes)| prefixes.iter().map(|n| (*n, Arc::clone(attrs))))
+            .collect()
+    }
+
     /// Queues `nlri` for withdrawal.
     pub fn withdraw(&mut self, nlri: Nlri) {
         if let Some(list) =

@@ -48,6 +48,7 @@ pub mod import;
 pub mod monitor;
 mod monitoring;
 pub mod query;
+mod snapshot;
 pub mod state;
 pub mod table;
 mod task;

@@ -104,6 +104,12 @@ impl Views {
     }
 }
 
+/// Encoded dump bytes a subscription may have queued: enough that the
+/// client never waits for the rib's next chunk (the rib encodes a chunk
+/// in well under a millisecond and looks again at least every
+/// `DUMP_POLL`), small beside the tables.
+pub const DUMP_WINDOW: usize = 4 << 20;
+
 /// Byte accounting of one subscription's channel, shared by the rib (which
 /// charges) and the client (which credits).
 #[derive(Debug)]
@@ -165,9 +171,11 @@ impl Queue {
         self.overflowed.load(Ordering::Relaxed)
     }
 
-    /// Room for another dump chunk: under half the limit.
+    /// Room for another dump chunk: under [`DUMP_WINDOW`] and under half
+    /// the limit. The dump is encoded only as fast as the client writes
+    /// it, so a full table never sits encoded in memory.
     pub fn has_room(&self) -> bool {
-        self.bytes() < self.limit / 2
+        self.bytes() < DUMP_WINDOW.min(self.limit / 2)
     }
 }
 

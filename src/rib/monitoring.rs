@@ -19,11 +19,12 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 
-use super::attrs::{AttrStore, PathAttrs};
+use super::attrs::AttrStore;
 use super::batch::{end_of_rib, Batch};
 use super::counters::PerFamily;
 use super::event::{DownReason, SessionInfo};
 use super::monitor::{Monitor, PeerStats, Request, Stats, Subscription, View, Views};
+use super::snapshot::Snapshot;
 use super::state::Rib;
 use super::table::{family_of, FAMILIES};
 use crate::wire::bgp::{Negotiated, Nlri};
@@ -39,9 +40,7 @@ struct Stage {
     view: View,
     /// How the view's messages are encoded.
     cx: Negotiated,
-    routes: Vec<(Nlri, Arc<PathAttrs>)>,
-    /// Routes already encoded.
-    done: usize,
+    routes: Snapshot,
 }
 
 /// One subscribed client.
@@ -322,20 +321,20 @@ impl Rib {
     }
 
     fn loc_rib_stage(&mut self) -> Stage {
-        let mut routes = Vec::new();
-        for family in FAMILIES {
-            for (prefix, destination) in self.loc_rib().destinations(family) {
-                if let Some(best) = destination.best() {
-                    routes.push((Nlri::new(prefix), Arc::clone(&best.attrs)));
-                }
-            }
-        }
+        let loc_rib = self.loc_rib();
+        let routes = FAMILIES.into_iter().flat_map(|family| {
+            loc_rib
+                .destinations(family)
+                .filter_map(|(prefix, destination)| {
+                    let best = destination.best()?;
+                    Some((Nlri::new(prefix), Arc::clone(&best.attrs)))
+                })
+        });
         Stage {
             peer: None,
             view: View::LocRib,
             cx: loc_rib_context(),
-            routes: grouped(routes),
-            done: 0,
+            routes: Snapshot::new(routes),
         }
     }
 
@@ -343,34 +342,35 @@ impl Rib {
         let (cx, routes) = match view {
             View::AdjRibInPre => {
                 let cx = receive_context(&info.negotiated);
-                let routes = self
-                    .adj_rib_in(info.peer)?
-                    .iter()
-                    .map(|((prefix, id), route)| (view_nlri(prefix, id, &cx), route.attrs))
-                    .collect();
+                let routes = Snapshot::new(
+                    self.adj_rib_in(info.peer)?
+                        .iter()
+                        .map(|((prefix, id), route)| (view_nlri(prefix, id, &cx), route.attrs)),
+                );
                 (cx, routes)
             }
             View::AdjRibInPost => {
                 let cx = receive_context(&info.negotiated);
-                let routes = self
-                    .adj_rib_in_post_policy(info.peer)?
-                    .iter()
-                    .map(|((prefix, id), path)| {
-                        (view_nlri(prefix, id, &cx), Arc::clone(&path.attrs))
-                    })
-                    .collect();
+                let routes = Snapshot::new(self.adj_rib_in_post_policy(info.peer)?.iter().map(
+                    |((prefix, id), path)| (view_nlri(prefix, id, &cx), Arc::clone(&path.attrs)),
+                ));
                 (cx, routes)
             }
-            View::AdjRibOutPre => (info.negotiated.clone(), self.candidates(info.peer)?),
-            View::AdjRibOutPost => (info.negotiated.clone(), self.exported_routes(info.peer)?),
+            View::AdjRibOutPre => (
+                info.negotiated.clone(),
+                Snapshot::new(self.candidates(info.peer)?),
+            ),
+            View::AdjRibOutPost => (
+                info.negotiated.clone(),
+                Snapshot::new(self.exported_routes(info.peer)?),
+            ),
             View::LocRib => return None,
         };
         Some(Stage {
             peer: Some(info.clone()),
             view,
             cx,
-            routes: grouped(routes),
-            done: 0,
+            routes,
         })
     }
 
@@ -415,30 +415,16 @@ impl Rib {
     }
 }
 
-/// `routes` ordered by attribute set, so that a dump chunk packs the
-/// routes sharing a set into one UPDATE (table order would put about one
-/// route in each).
-fn grouped(mut routes: Vec<(Nlri, Arc<PathAttrs>)>) -> Vec<(Nlri, Arc<PathAttrs>)> {
-    routes.sort_unstable_by_key(|(_, attrs)| Arc::as_ptr(attrs) as usize);
-    routes
-}
-
 /// Encodes the next `budget` routes of `s`'s dump; false when the
 /// subscription ended.
 fn dump_chunk(store: &mut AttrStore, s: &mut Subscriber, budget: usize) -> bool {
     let Some(stage) = s.dump.front_mut() else {
         return true;
     };
-    let end = (stage.done + budget).min(stage.routes.len());
     let mut batch = Batch::default();
-    for (nlri, attrs) in &mut stage.routes[stage.done..end] {
-        // The batch gives the reference back to the store once encoded.
-        let attrs = std::mem::replace(attrs, placeholder());
-        batch.announce(attrs, *nlri);
-    }
-    stage.done = end;
+    stage.routes.take(budget, &mut batch, store);
     let mut messages = batch.encode(&stage.cx, store);
-    let finished = stage.done == stage.routes.len();
+    let finished = stage.routes.is_done();
     if finished {
         let families: BTreeSet<Family> = match &stage.peer {
             Some(info) => info.negotiated.families.clone(),
@@ -475,18 +461,10 @@ fn dump_chunk(store: &mut AttrStore, s: &mut Subscriber, budget: usize) -> bool 
     true
 }
 
-/// An attribute set standing in for one moved out of a snapshot.
-fn placeholder() -> Arc<PathAttrs> {
-    static EMPTY: std::sync::OnceLock<Arc<PathAttrs>> = std::sync::OnceLock::new();
-    Arc::clone(EMPTY.get_or_init(|| Arc::new(PathAttrs::new(Vec::new(), None))))
-}
-
 /// Gives the references a cancelled dump holds back to the store.
 fn release_dump(store: &mut AttrStore, s: &mut Subscriber) {
-    for stage in s.dump.drain(..) {
-        for (_, attrs) in stage.routes.into_iter().skip(stage.done) {
-            store.release(attrs);
-        }
+    for mut stage in s.dump.drain(..) {
+        stage.routes.release(store);
     }
     s.pending.clear();
 }
