@@ -130,16 +130,22 @@ impl Peer {
             return;
         };
         let mut outcome = Some(Ok(()));
-        'write: for Export::Messages(messages) in pending {
+        let mut written = false;
+        'write: for export in pending {
+            // Spent UPDATEs are freed here, on this task, when dropped.
+            let Export::Messages(messages) = export else {
+                continue;
+            };
             for message in messages {
                 self.stats.sent(&message);
+                written = true;
                 outcome = within(limit, conn.writer.write_all(&message)).await;
                 if !matches!(outcome, Some(Ok(()))) {
                     break 'write;
                 }
             }
         }
-        if matches!(outcome, Some(Ok(()))) {
+        if written && matches!(outcome, Some(Ok(()))) {
             outcome = within(limit, conn.writer.flush()).await;
         }
         match outcome {

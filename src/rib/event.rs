@@ -132,4 +132,12 @@ pub enum Export {
     /// Whole BGP messages (UPDATEs, End-of-RIB markers) encoded for this
     /// session, to be written in order.
     Messages(Vec<Bytes>),
+    /// UPDATEs from this peer the rib is done with, handed back to be
+    /// freed by the task that decoded them: glibc frees memory across
+    /// threads under the other thread's arena lock, which cost the rib
+    /// task about a tenth of its time on a full table.
+    Spent(Spent),
 }
+
+/// UPDATEs the rib has taken, with their emptied attribute set lists.
+pub type Spent = Vec<(PeerId, bgp::Update, Vec<PathAttrs>)>;

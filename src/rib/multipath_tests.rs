@@ -44,11 +44,7 @@ async fn up_with(
 /// The next export decoded with ADD-PATH: (path id, prefix, first AS of
 /// the path after ours) announced, and path ids withdrawn.
 async fn next_paths(fake: &mut Fake) -> (Vec<(u32, IpNet, u32)>, Vec<(u32, IpNet)>) {
-    let export = tokio::time::timeout(Duration::from_secs(10), fake.rx.recv())
-        .await
-        .expect("an export in time")
-        .expect("channel open");
-    let Export::Messages(messages) = export;
+    let messages = next_messages(fake).await;
     let mut announced = Vec::new();
     let mut withdrawn = Vec::new();
     for message in messages {

@@ -220,10 +220,10 @@ impl Rib {
         &mut self,
         peer: PeerId,
         update: &Update,
-        sets: Vec<PathAttrs>,
+        mut sets: Vec<PathAttrs>,
     ) -> Outgoing {
         let mut touched = Vec::new();
-        self.receive(peer, update, sets, &mut touched);
+        self.receive(peer, update, &mut sets, &mut touched);
         self.decide_and_export(touched)
     }
 
@@ -232,24 +232,26 @@ impl Rib {
     /// per touched prefix and one batch of changes per peer. The outcome
     /// is the one the UPDATEs give one at a time, with fewer messages
     /// when a later one overrides an earlier one.
+    /// The UPDATEs are left in place (their set lists emptied).
     pub fn updates_prepared(
         &mut self,
-        updates: impl IntoIterator<Item = (PeerId, Update, Vec<PathAttrs>)>,
+        updates: &mut [(PeerId, Update, Vec<PathAttrs>)],
     ) -> Outgoing {
         let mut touched = Vec::new();
-        for (peer, update, sets) in updates {
-            self.receive(peer, &update, sets, &mut touched);
+        for (peer, update, sets) in updates.iter_mut() {
+            self.receive(*peer, update, sets, &mut touched);
         }
         self.decide_and_export(touched)
     }
 
     /// The receive half of [`Rib::update_prepared`]: Adj-RIB-In and
-    /// Loc-RIB candidates, the prefixes touched appended to `touched`.
+    /// Loc-RIB candidates, the prefixes touched appended to `touched`;
+    /// `sets` is emptied.
     fn receive(
         &mut self,
         peer: PeerId,
         update: &Update,
-        sets: Vec<PathAttrs>,
+        sets: &mut Vec<PathAttrs>,
         touched: &mut Vec<IpNet>,
     ) {
         let Rib {
@@ -301,7 +303,7 @@ impl Rib {
             let groups = announced_groups(update);
             if !groups.is_empty() {
                 let prepared = sets.len() == groups.len();
-                let mut sets = sets.into_iter();
+                let mut sets = sets.drain(..);
                 let mut base = (!prepared).then(|| import::base_attributes(update));
                 let last = groups.len() - 1;
                 for (i, (family, next_hop, prefixes)) in groups.into_iter().enumerate() {

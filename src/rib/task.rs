@@ -12,8 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc;
 
-use super::attrs::PathAttrs;
-use super::event::{Export, PeerEvent, PeerId, SessionInfo};
+use super::event::{Export, PeerEvent, PeerId, SessionInfo, Spent};
 use super::monitor::{Request, View};
 use super::monitoring::DUMP_CHUNK;
 use super::state::{Outgoing, Rib};
@@ -119,12 +118,39 @@ impl Task {
     }
 
     /// The UPDATEs taken so far, into the rib as one.
-    fn apply(&mut self, updates: &mut Vec<(PeerId, Update, Vec<PathAttrs>)>) {
+    fn apply(&mut self, updates: &mut Spent) {
         if updates.is_empty() {
             return;
         }
-        let outgoing = self.rib.updates_prepared(updates.drain(..));
+        let outgoing = self.rib.updates_prepared(updates);
+        self.hand_back(updates);
         self.deliver(outgoing);
+    }
+
+    /// Sends the UPDATEs taken back to the peer tasks that decoded them
+    /// ([`Export::Spent`]); `updates` is left empty.
+    fn hand_back(&mut self, updates: &mut Spent) {
+        let Some(first) = updates.first().map(|u| u.0) else {
+            return;
+        };
+        let mut spent: Vec<(PeerId, Spent)> = Vec::new();
+        if updates.iter().all(|u| u.0 == first) {
+            // The usual case, a run from one peer: the list itself goes.
+            spent.push((first, std::mem::take(updates)));
+        } else {
+            for update in updates.drain(..) {
+                match spent.iter_mut().find(|(peer, _)| *peer == update.0) {
+                    Some((_, list)) => list.push(update),
+                    None => spent.push((update.0, vec![update])),
+                }
+            }
+        }
+        for (peer, list) in spent {
+            if let Some(tx) = self.exports.get(&peer) {
+                // A peer gone frees them here instead.
+                let _ = tx.send(Export::Spent(list));
+            }
+        }
     }
 
     /// Pre-policy Adj-RIB-In Route Monitoring and mirroring of a received
