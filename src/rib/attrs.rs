@@ -350,6 +350,11 @@ impl PathAttrs {
         }
     }
 
+    /// Octets of the stored encoding (a size hint for encoders).
+    pub fn encoded_len(&self) -> usize {
+        self.encoded.len()
+    }
+
     /// The path attributes as a 4-octet-AS session gets them for `family`,
     /// encoded, NEXT_HOP included for an IPv4 route with an IPv4 next hop
     /// (the builder adds MP_REACH_NLRI otherwise): the stored encoding, no

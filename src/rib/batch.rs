@@ -78,14 +78,14 @@ impl Batch {
     /// encoding error drops that group (logged); it cannot happen for
     /// attributes that fit a message.
     pub fn encode(self, cx: &Negotiated, store: &mut AttrStore) -> Vec<Bytes> {
-        let mut messages = Vec::new();
+        // The batch's messages share one allocation sized to them.
+        let mut out = builder::Out::with_capacity(self.size_hint(cx));
         for (family, withdrawn) in FAMILIES.iter().zip(&self.withdrawn) {
             if withdrawn.is_empty() {
                 continue;
             }
-            match builder::withdraw(*family, withdrawn, cx) {
-                Ok(encoded) => messages.extend(encoded),
-                Err(error) => tracing::warn!(%error, %family, "withdrawal not encoded"),
+            if let Err(error) = builder::withdraw_into(&mut out, *family, withdrawn, cx) {
+                tracing::warn!(%error, %family, "withdrawal not encoded");
             }
         }
         for (family, attrs, prefixes) in self.groups {
@@ -95,26 +95,45 @@ impl Batch {
                     .then(|| attrs.wire_attributes(family))
                     .flatten();
                 let result = if let Some(wire) = wire {
-                    builder::announce_encoded(&wire, family, next_hop, &prefixes, cx)
+                    builder::announce_encoded_into(&mut out, &wire, family, next_hop, &prefixes, cx)
                 } else if cx.four_octet_as {
-                    builder::announce(&attrs.attributes(), family, next_hop, &prefixes, cx)
+                    let attributes = attrs.attributes();
+                    builder::announce_into(&mut out, &attributes, family, next_hop, &prefixes, cx)
                 } else {
-                    builder::announce(
-                        &two_octet_attributes(&attrs),
-                        family,
-                        next_hop,
-                        &prefixes,
-                        cx,
-                    )
+                    let attributes = two_octet_attributes(&attrs);
+                    builder::announce_into(&mut out, &attributes, family, next_hop, &prefixes, cx)
                 };
-                match result {
-                    Ok(encoded) => messages.extend(encoded),
-                    Err(error) => tracing::warn!(%error, %family, "announcement not encoded"),
+                if let Err(error) = result {
+                    tracing::warn!(%error, %family, "announcement not encoded");
                 }
             }
             store.release(attrs);
         }
-        messages
+        out.messages
+    }
+
+    /// About the octets [`Batch::encode`] writes: every prefix, each set's
+    /// attributes, and a message's fixed part per group and per 4096
+    /// octets.
+    fn size_hint(&self, cx: &Negotiated) -> usize {
+        const FIXED: usize = 64;
+        let prefixes = |family: Family, list: &[Nlri]| {
+            let add_path = cx.add_path_send.contains(&family);
+            let bytes: usize = list.iter().map(|n| n.encoded_len(add_path)).sum();
+            bytes + FIXED * (1 + bytes / 4096)
+        };
+        let withdrawn: usize = FAMILIES
+            .iter()
+            .zip(&self.withdrawn)
+            .filter(|(_, list)| !list.is_empty())
+            .map(|(family, list)| prefixes(*family, list))
+            .sum();
+        let announced: usize = self
+            .groups
+            .iter()
+            .map(|(family, attrs, list)| attrs.encoded_len() + prefixes(*family, list))
+            .sum();
+        withdrawn + announced
     }
 }
 

@@ -28,34 +28,73 @@ fn start_message(out: &mut BytesMut) -> usize {
     start
 }
 
-/// Splits `prefixes` greedily into runs of at most `budget` octets and
-/// writes one message per run.
+/// Where encoded messages go: every message is written to the end of
+/// `buf` and split off it, so the messages of one call (or of one batch,
+/// when the caller keeps `buf`) share a few allocations sized to what
+/// they hold instead of one of the maximum message size each.
+#[derive(Debug, Default)]
+pub struct Out {
+    /// Spare room the messages are written into.
+    pub buf: BytesMut,
+    /// The messages, in order.
+    pub messages: Vec<Bytes>,
+}
+
+impl Out {
+    /// Room for about `bytes` octets of messages in one allocation.
+    pub fn with_capacity(bytes: usize) -> Out {
+        Out {
+            buf: BytesMut::with_capacity(bytes),
+            messages: Vec::new(),
+        }
+    }
+}
+
+/// Splits `prefixes` greedily into runs of at most `max - fixed` octets
+/// and writes one message per run to `out`. On error `out` is left as it
+/// was.
 fn pack(
+    out: &mut Out,
     prefixes: &[Nlri],
     add_path: bool,
     fixed: usize,
     max: usize,
-    mut write: impl FnMut(&[Nlri]) -> Result<Bytes, EncodeError>,
-) -> Result<Vec<Bytes>, EncodeError> {
+    mut write: impl FnMut(&[Nlri], &mut BytesMut) -> Result<(), EncodeError>,
+) -> Result<(), EncodeError> {
     let too_large = EncodeError::AttributesTooLarge { length: fixed, max };
     let budget = max.checked_sub(fixed).ok_or_else(|| too_large.clone())?;
-    let mut messages = Vec::new();
-    let (mut start, mut used) = (0, 0);
+    // Runs first, so that the room for all of them is reserved at once.
+    let mut runs = Vec::new();
+    let (mut start, mut used, mut total) = (0, 0, 0);
     for (i, prefix) in prefixes.iter().enumerate() {
         let len = prefix.encoded_len(add_path);
         if len > budget {
             return Err(too_large);
         }
         if used + len > budget {
-            messages.push(write(prefixes.get(start..i).unwrap_or_default())?);
+            runs.push(start..i);
+            total += fixed + used;
             (start, used) = (i, 0);
         }
         used += len;
     }
     if start < prefixes.len() {
-        messages.push(write(prefixes.get(start..).unwrap_or_default())?);
+        runs.push(start..prefixes.len());
+        total += fixed + used;
     }
-    Ok(messages)
+    // An MP attribute may need the extended length: 1 octet per message.
+    out.buf.reserve(total + runs.len());
+    let kept = out.messages.len();
+    for run in runs {
+        let result = write(prefixes.get(run).unwrap_or_default(), &mut out.buf);
+        if let Err(error) = result {
+            out.buf.clear();
+            out.messages.truncate(kept);
+            return Err(error);
+        }
+        out.messages.push(out.buf.split().freeze());
+    }
+    Ok(())
 }
 
 /// Encodes `attributes` (NEXT_HOP, MP_REACH and MP_UNREACH are dropped:
@@ -68,6 +107,20 @@ pub fn announce(
     prefixes: &[Nlri],
     cx: &Negotiated,
 ) -> Result<Vec<Bytes>, EncodeError> {
+    let mut out = Out::default();
+    announce_into(&mut out, attributes, family, next_hop, prefixes, cx)?;
+    Ok(out.messages)
+}
+
+/// [`announce`], writing to `out`.
+pub fn announce_into(
+    out: &mut Out,
+    attributes: &[PathAttribute],
+    family: Family,
+    next_hop: &NextHop,
+    prefixes: &[Nlri],
+    cx: &Negotiated,
+) -> Result<(), EncodeError> {
     let builder_owned = |a: &&PathAttribute| {
         !matches!(
             AttrType::from(a.type_code()),
@@ -95,7 +148,7 @@ pub fn announce(
     if let Some(nh) = pending {
         nh.encode(&mut encoded, cx)?;
     }
-    announce_encoded(&encoded, family, next_hop, prefixes, cx)
+    announce_encoded_into(out, &encoded, family, next_hop, prefixes, cx)
 }
 
 /// Announces `prefixes` with already-encoded path attributes.
@@ -111,41 +164,52 @@ pub fn announce_encoded(
     prefixes: &[Nlri],
     cx: &Negotiated,
 ) -> Result<Vec<Bytes>, EncodeError> {
+    let mut out = Out::default();
+    announce_encoded_into(&mut out, attributes, family, next_hop, prefixes, cx)?;
+    Ok(out.messages)
+}
+
+/// [`announce_encoded`], writing to `out`.
+pub fn announce_encoded_into(
+    out: &mut Out,
+    attributes: &[u8],
+    family: Family,
+    next_hop: &NextHop,
+    prefixes: &[Nlri],
+    cx: &Negotiated,
+) -> Result<(), EncodeError> {
     let max = cx.max_message_len();
     let add_path = cx.add_path_send.contains(&family);
     let in_nlri_field = family == Family::IPV4_UNICAST && matches!(next_hop, NextHop::V4(_));
     if in_nlri_field {
         let fixed = HEADER_LEN + 4 + attributes.len();
-        return pack(prefixes, add_path, fixed, max, |chunk| {
-            let mut out = BytesMut::with_capacity(max);
-            let start = start_message(&mut out);
+        return pack(out, prefixes, add_path, fixed, max, |chunk, out| {
+            let start = start_message(out);
             out.put_u16(0);
             let attr_start = out.len();
             out.put_u16(0);
             out.put_slice(attributes);
-            patch_len(&mut out, attr_start, "path attributes")?;
-            nlri::encode(chunk, family.afi, add_path, &mut out)?;
-            finish_header(&mut out, start, max)?;
-            Ok(out.freeze())
+            patch_len(out, attr_start, "path attributes")?;
+            nlri::encode(chunk, family.afi, add_path, out)?;
+            finish_header(out, start, max)
         });
     }
     // MP_REACH: flags, type, 2-octet length, AFI, SAFI, next hop, reserved.
     let mp_fixed = 4 + 3 + 1 + next_hop.encoded_len() + 1;
     let fixed = HEADER_LEN + 4 + mp_fixed + attributes.len();
-    pack(prefixes, add_path, fixed, max, |chunk| {
-        let mut out = BytesMut::with_capacity(max);
-        let start = start_message(&mut out);
+    let mut value = BytesMut::new();
+    pack(out, prefixes, add_path, fixed, max, |chunk, out| {
+        let start = start_message(out);
         out.put_u16(0);
         let attr_start = out.len();
         out.put_u16(0);
-        let mut value = BytesMut::new();
+        value.clear();
         mp::encode_header(family, next_hop, &mut value);
         nlri::encode(chunk, family.afi, add_path, &mut value)?;
-        put_mp_attribute(&mut out, AttrType::MpReachNlri, &value)?;
+        put_mp_attribute(out, AttrType::MpReachNlri, &value)?;
         out.put_slice(attributes);
-        patch_len(&mut out, attr_start, "path attributes")?;
-        finish_header(&mut out, start, max)?;
-        Ok(out.freeze())
+        patch_len(out, attr_start, "path attributes")?;
+        finish_header(out, start, max)
     })
 }
 
@@ -180,36 +244,59 @@ pub fn withdraw(
     prefixes: &[Nlri],
     cx: &Negotiated,
 ) -> Result<Vec<Bytes>, EncodeError> {
+    let mut out = Out::default();
+    withdraw_into(&mut out, family, prefixes, cx)?;
+    Ok(out.messages)
+}
+
+/// [`withdraw`], writing to `out`.
+pub fn withdraw_into(
+    out: &mut Out,
+    family: Family,
+    prefixes: &[Nlri],
+    cx: &Negotiated,
+) -> Result<(), EncodeError> {
     let max = cx.max_message_len();
     let add_path = cx.add_path_send.contains(&family);
     if family == Family::IPV4_UNICAST {
-        return pack(prefixes, add_path, HEADER_LEN + 4, max, |chunk| {
-            let mut out = BytesMut::with_capacity(max);
-            let start = start_message(&mut out);
-            let withdrawn_start = out.len();
-            out.put_u16(0);
-            nlri::encode(chunk, family.afi, add_path, &mut out)?;
-            patch_len(&mut out, withdrawn_start, "withdrawn routes")?;
-            out.put_u16(0);
-            finish_header(&mut out, start, max)?;
-            Ok(out.freeze())
-        });
+        return pack(
+            out,
+            prefixes,
+            add_path,
+            HEADER_LEN + 4,
+            max,
+            |chunk, out| {
+                let start = start_message(out);
+                let withdrawn_start = out.len();
+                out.put_u16(0);
+                nlri::encode(chunk, family.afi, add_path, out)?;
+                patch_len(out, withdrawn_start, "withdrawn routes")?;
+                out.put_u16(0);
+                finish_header(out, start, max)
+            },
+        );
     }
-    pack(prefixes, add_path, HEADER_LEN + 4 + 4 + 3, max, |chunk| {
-        let mut out = BytesMut::with_capacity(max);
-        let start = start_message(&mut out);
-        out.put_u16(0);
-        let attr_start = out.len();
-        out.put_u16(0);
-        let mut value = BytesMut::new();
-        value.put_u16(family.afi.into());
-        value.put_u8(family.safi.into());
-        nlri::encode(chunk, family.afi, add_path, &mut value)?;
-        put_mp_attribute(&mut out, AttrType::MpUnreachNlri, &value)?;
-        patch_len(&mut out, attr_start, "path attributes")?;
-        finish_header(&mut out, start, max)?;
-        Ok(out.freeze())
-    })
+    let mut value = BytesMut::new();
+    pack(
+        out,
+        prefixes,
+        add_path,
+        HEADER_LEN + 4 + 4 + 3,
+        max,
+        |chunk, out| {
+            let start = start_message(out);
+            out.put_u16(0);
+            let attr_start = out.len();
+            out.put_u16(0);
+            value.clear();
+            value.put_u16(family.afi.into());
+            value.put_u8(family.safi.into());
+            nlri::encode(chunk, family.afi, add_path, &mut value)?;
+            put_mp_attribute(out, AttrType::MpUnreachNlri, &value)?;
+            patch_len(out, attr_start, "path attributes")?;
+            finish_header(out, start, max)
+        },
+    )
 }
 
 /// The End-of-RIB marker for `family` (RFC 4724 §2): an empty UPDATE for

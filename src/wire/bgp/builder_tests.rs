@@ -225,3 +225,69 @@ fn no_prefixes_make_no_messages() {
         Ok(vec![])
     );
 }
+
+#[test]
+fn messages_written_to_one_out_share_its_allocation_and_equal_separate_ones() {
+    let cx = Negotiated::default();
+    let next_hop = NextHop::V4(Ipv4Addr::new(192, 0, 2, 1));
+    let v4 = slash24s(2000);
+    let v6 = slash48s(10);
+    let alone_v4 =
+        announce(&attributes(), Family::IPV4_UNICAST, &next_hop, &v4, &cx).expect("announce");
+    let alone_v6 = withdraw(Family::IPV6_UNICAST, &v6, &cx).expect("withdraw");
+    let mut out = Out::with_capacity(64 << 10);
+    let region = out.buf.as_ptr() as usize..out.buf.as_ptr() as usize + (64 << 10);
+    announce_into(
+        &mut out,
+        &attributes(),
+        Family::IPV4_UNICAST,
+        &next_hop,
+        &v4,
+        &cx,
+    )
+    .expect("announce");
+    withdraw_into(&mut out, Family::IPV6_UNICAST, &v6, &cx).expect("withdraw");
+    let expected: Vec<Bytes> = alone_v4.into_iter().chain(alone_v6).collect();
+    assert_eq!(out.messages, expected);
+    assert!(out.messages.len() > 2);
+    for message in &out.messages {
+        // Inside the one buffer reserved up front, not one each.
+        assert!(region.contains(&(message.as_ptr() as usize)));
+        assert!(message.len() <= MAX_MESSAGE_LEN);
+    }
+}
+
+#[test]
+fn an_error_leaves_out_as_it_was() {
+    let cx = Negotiated::default();
+    let next_hop = NextHop::V4(Ipv4Addr::new(192, 0, 2, 1));
+    let mut out = Out::default();
+    announce_into(
+        &mut out,
+        &attributes(),
+        Family::IPV4_UNICAST,
+        &next_hop,
+        &slash24s(3),
+        &cx,
+    )
+    .expect("announce");
+    let before = out.messages.clone();
+    let mut big = attributes();
+    big.push(PathAttribute::new(AttrValue::Communities(
+        (0..1020).map(|i| Community::new(65000, i)).collect(),
+    )));
+    let result = announce_into(
+        &mut out,
+        &big,
+        Family::IPV4_UNICAST,
+        &next_hop,
+        &slash24s(1),
+        &cx,
+    );
+    assert!(matches!(
+        result,
+        Err(EncodeError::AttributesTooLarge { .. })
+    ));
+    assert_eq!(out.messages, before);
+    assert!(out.buf.is_empty());
+}
