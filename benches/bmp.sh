@@ -17,6 +17,7 @@
 #   sink:  the sink's first prefix to its last one;
 #   dump:  bgpd only (DUMP=1): the sink closes, bgpd redials and the sink
 #          measures accept → last prefix + End-of-RIB of every view;
+#   CPU: the daemon's CPU time (user + system) when the live stream completed;
 #   peak RSS: the daemon's VmHWM when the live stream completed, and for
 #          bgpd after the dump too (FRR: its bgpd process, run without
 #          zebra).
@@ -202,6 +203,11 @@ start_daemon() { # start_daemon NAME POLICY TAG
 }
 
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$DAEMON_PID/status" 2>/dev/null || echo 0; }
+# CPU seconds (user + system, all threads) the daemon has used so far.
+cpu_s() {
+  awk -v t="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / t }' \
+    "/proc/$DAEMON_PID/stat" 2>/dev/null || echo 0
+}
 
 # wait_until SECONDS WHAT CMD...: polls CMD every 0.1 s (bounded).
 wait_until() {
@@ -232,7 +238,7 @@ run_one() {
   SINK_PID=$!
   wait_until 10 "sink" grep -qs listening "$OUT/$tag.sink.log" || die "sink did not start"
   start_daemon "$name" "$policy" "$tag"
-  local ok=1 live_hwm=0 end_hwm
+  local ok=1 live_hwm=0 end_hwm live_cpu=0
   wait_until 30 "$name's BMP session" bmp_up "$OUT/$tag.sink.log" || ok=0
   if [ $ok = 1 ]; then
     wait_until 10 "$name listening on :$PORT" eval '! port_free $PORT' || ok=0
@@ -244,15 +250,16 @@ run_one() {
     INJ_PID=$!
     if wait_until "$TIMEOUT" "the live stream at the sink" has_lines "$OUT/$tag.sink.json" 1; then
       live_hwm=$(hwm_kb)
+      live_cpu=$(cpu_s)
       [ "$conns" = 1 ] || wait_until "$TIMEOUT" "bgpd's dump" sink_gone || true
     fi
   fi
   end_hwm=$(hwm_kb)
   stop_all
   python3 - "$OUT/$tag.inject.json" "$OUT/$tag.sink.json" \
-    "$name" "$policy" "$run" "$N4" "$N6" "$live_hwm" "$end_hwm" "$load" >>"$RESULTS" <<'PY'
+    "$name" "$policy" "$run" "$N4" "$N6" "$live_hwm" "$end_hwm" "$load" "$live_cpu" >>"$RESULTS" <<'PY'
 import json, sys
-inj, sink, name, policy, run, n4, n6, live_hwm, end_hwm, load = sys.argv[1:]
+inj, sink, name, policy, run, n4, n6, live_hwm, end_hwm, load, live_cpu = sys.argv[1:]
 def lines(path):
     try:
         return [json.loads(l) for l in open(path) if l.strip()]
@@ -268,17 +275,17 @@ row = [name, policy, run, n4, n6, total,
        live["seconds"] if live else "null", dump["seconds"] if dump else "null",
        live["messages"] if live else 0, live["bytes"] if live else 0,
        live["route_monitoring"] if live else 0, live["prefixes"] if live else 0,
-       live_hwm, end_hwm, "true" if live else "false", load]
+       live_hwm, end_hwm, "true" if live else "false", load, live_cpu]
 print("\t".join(str(x) for x in row))
 PY
   LAST_SECS=$(tail -1 "$RESULTS" | cut -f6)
-  log "$name $policy run $run: total ${LAST_SECS}s, $(tail -1 "$RESULTS" | cut -f7,8,9,13 |
-    awk -F'\t' '{printf "sink %ss, dump %ss, %s msgs, VmHWM %s kB", $1, $2, $3, $4}') (load $load)"
+  log "$name $policy run $run: total ${LAST_SECS}s, $(tail -1 "$RESULTS" | cut -f7,8,9,13,17 |
+    awk -F'\t' '{printf "sink %ss, dump %ss, %s msgs, VmHWM %s kB, CPU %ss", $1, $2, $3, $4, $5}') (load $load)"
   [ "$(tail -1 "$RESULTS" | cut -f15)" = true ] ||
     log "  incomplete: $(tail -2 "$OUT/$tag.sink.log" | tr '\n' ' ' | cut -c1-400)"
 }
 
-printf 'daemon\tpolicy\trun\tipv4\tipv6\ttotal_s\tsink_s\tdump_s\tmessages\tbytes\troute_monitoring\tprefixes\tlive_hwm_kb\tend_hwm_kb\tcomplete\tload\n' >"$RESULTS"
+printf 'daemon\tpolicy\trun\tipv4\tipv6\ttotal_s\tsink_s\tdump_s\tmessages\tbytes\troute_monitoring\tprefixes\tlive_hwm_kb\tend_hwm_kb\tcomplete\tload\tlive_cpu_s\n' >"$RESULTS"
 log "bgpd $BGPD; gobgpd $GOBGPD; FRR $FRR_BGPD; $N4 + $N6 prefixes; $(nproc) CPUs; out $OUT"
 for policy in "${POLICIES[@]}"; do
   declare -A skip=()

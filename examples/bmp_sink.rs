@@ -330,15 +330,35 @@ async fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         };
         let seconds = done.0.duration_since(from).as_secs_f64();
         println!(
-            "{{\"connection\":{index},\"speaker\":\"{speaker}\",\"kind\":\"{}\",\"seconds\":{seconds:.3},\"first_prefix_unix_ns\":{},\"done_unix_ns\":{},{}}}",
+            "{{\"connection\":{index},\"speaker\":\"{speaker}\",\"kind\":\"{}\",\"seconds\":{seconds:.3},\"first_prefix_unix_ns\":{},\"done_unix_ns\":{},\"sink_cpu_s\":{:.2},{}}}",
             if dump { "dump" } else { "live" },
             count.first_prefix.map_or(0, |(_, wall)| unix_ns(wall)),
             unix_ns(done.1),
+            own_cpu_seconds(),
             count.summary(seconds),
         );
         drop(stream);
     }
     Ok(())
+}
+
+/// CPU time (user + system) this process has used, from /proc/self/stat
+/// (0 where that cannot be read).
+fn own_cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name, which ends with ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // In USER_HZ, which Linux fixes at 100 for user space.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn unix_ns(t: SystemTime) -> u128 {

@@ -108,7 +108,7 @@ impl Peer {
                 for bytes in frames {
                     // A message may end the connection: the rest are dropped.
                     let Some(second) = self.which(id) else {
-                        return;
+                        break;
                     };
                     self.stats.received(&bytes);
                     let (established, actions) = match self.slot_mut(second) {
@@ -116,7 +116,7 @@ impl Peer {
                             slot.fsm.state() == State::Established,
                             slot.fsm.handle(now(), Event::Message(bytes.clone())),
                         ),
-                        None => return,
+                        None => break,
                     };
                     if established {
                         self.mirror(&bytes, &actions).await;
@@ -124,6 +124,8 @@ impl Peer {
                     self.apply_at(second, actions, received_at).await;
                     self.resolve_collision().await;
                 }
+                // The read's UPDATEs reach the rib together.
+                self.hand_over().await;
             }
             Io::FramingError { id, error } => {
                 if let Some(second) = self.which(id) {
@@ -144,7 +146,7 @@ impl Peer {
     /// Hands the rib a message received on the established session that
     /// does not reach it as an UPDATE, for BMP Route Mirroring: every
     /// other message type, and an UPDATE that failed to decode (errored).
-    pub(super) async fn mirror(&self, bytes: &bytes::Bytes, actions: &[Action]) {
+    pub(super) async fn mirror(&mut self, bytes: &bytes::Bytes, actions: &[Action]) {
         const UPDATE: u8 = 2;
         let is_update = bytes.get(18) == Some(&UPDATE);
         let delivered = actions.iter().any(|a| matches!(a, Action::Update { .. }));
@@ -156,7 +158,7 @@ impl Peer {
             message: bytes.clone(),
             errored: is_update,
         };
-        let _ = self.events.send(event).await;
+        self.tell_rib(event).await;
     }
 
     /// Which slot owns connection `id` (`true`: the second).

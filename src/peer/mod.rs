@@ -2,9 +2,10 @@
 //!
 //! One task per configured (or dynamic) neighbor. It connects out (unless
 //! `passive-mode`), takes the connections the listener hands it, frames and
-//! decodes messages, hands UPDATEs to the rib as [`PeerEvent::Update`] and
-//! writes the rib's [`Export::Messages`] through a buffered writer flushed
-//! when the queue is empty.
+//! decodes messages, hands the UPDATEs of each read to the rib together as
+//! one [`PeerEvent::Updates`], writes the rib's [`Export::Messages`]
+//! through a buffered writer flushed when the queue is empty, and frees
+//! the UPDATEs the rib hands back ([`Export::Spent`]) on its own thread.
 //!
 //! # Collision detection (RFC 4271 §6.8)
 //!
@@ -49,7 +50,7 @@ use tracing::{debug, info, info_span, warn, Instrument};
 
 use crate::config::{AfiSafi, Global, Neighbor};
 use crate::fsm::{Action, Event, Failure, Fsm, State};
-use crate::rib::event::{DownReason, Export, PeerEvent, SessionInfo};
+use crate::rib::event::{DownReason, Export, Incoming, PeerEvent, SessionInfo};
 use crate::wire::bgp::{CeaseSubcode, ErrorCode, Message, Notification};
 use crate::wire::Family;
 
@@ -217,6 +218,9 @@ struct Peer {
     overtaken_connect: Option<u64>,
     /// Prefixes held per family, for `prefix-limit`.
     prefixes: HashMap<Family, HashSet<crate::wire::bgp::Nlri>>,
+    /// UPDATEs decoded from the current read, handed to the rib together
+    /// ([`Peer::hand_over`]).
+    held: Vec<Incoming>,
     options: Options,
     stats: Arc<PeerStats>,
 }
@@ -255,6 +259,7 @@ impl Peer {
             exports: None,
             next_id: 0,
             prefixes: HashMap::new(),
+            held: Vec::new(),
             options,
             stats,
         };
@@ -464,7 +469,7 @@ impl Peer {
                         peer: self.address,
                         family: refresh.family,
                     };
-                    let _ = self.events.send(event).await;
+                    self.tell_rib(event).await;
                 }
                 Action::Down(reason) => self.on_down(second, reason).await,
                 Action::Failed(failure) => match failure {
@@ -598,13 +603,11 @@ impl Peer {
         let (exports_tx, exports_rx) = mpsc::unbounded_channel();
         self.exports = Some(exports_rx);
         self.prefixes.clear();
-        let _ = self
-            .events
-            .send(PeerEvent::Up {
-                info: Arc::new(info),
-                exports: exports_tx,
-            })
-            .await;
+        self.tell_rib(PeerEvent::Up {
+            info: Arc::new(info),
+            exports: exports_tx,
+        })
+        .await;
     }
 
     fn observe(&self, up: bool) {
@@ -626,12 +629,29 @@ impl Peer {
         self.exports = None;
         self.prefixes.clear();
         self.observe(false);
-        let _ = self
-            .events
-            .send(PeerEvent::Down {
-                peer: self.address,
-                reason,
-            })
-            .await;
+        self.tell_rib(PeerEvent::Down {
+            peer: self.address,
+            reason,
+        })
+        .await;
+    }
+
+    /// Sends the rib `event`, after the UPDATEs held before it.
+    async fn tell_rib(&mut self, event: PeerEvent) {
+        self.hand_over().await;
+        let _ = self.events.send(event).await;
+    }
+
+    /// Sends the rib the UPDATEs held, if any, as one event.
+    async fn hand_over(&mut self) {
+        if self.held.is_empty() {
+            return;
+        }
+        let updates = std::mem::take(&mut self.held);
+        let event = PeerEvent::Updates {
+            peer: self.address,
+            updates,
+        };
+        let _ = self.events.send(event).await;
     }
 }

@@ -10,9 +10,13 @@ use tracing::warn;
 
 use super::{as4, within, Peer};
 use crate::fsm::Event;
-use crate::rib::event::{DownReason, Export, PeerEvent};
+use crate::rib::event::{DownReason, Export, Incoming};
 use crate::wire::bgp::{AttrAction, CeaseSubcode, ErrorCode, Notification, Update};
 use crate::wire::Family;
+
+/// UPDATEs held for the rib at most: a read of 64 KiB may hold hundreds,
+/// and the rib's bounded queue counts events, not UPDATEs.
+const HELD_UPDATES: usize = 64;
 
 impl Peer {
     /// Logs RFC 7606 errors, merges AS4_PATH for 2-octet peers (drops it
@@ -48,32 +52,28 @@ impl Peer {
         if let Some(exceeded) = self.count_prefixes(&update) {
             warn!(Topic = "Peer", family = %exceeded.0, limit = exceeded.1, "prefix limit reached");
             let notification = prefix_limit_notification(exceeded.0, exceeded.1);
-            let _ = self
-                .events
-                .send(PeerEvent::Update {
-                    peer: self.address,
-                    update,
-                    raw,
-                    received_at,
-                    sets: Vec::new(),
-                })
-                .await;
+            self.held.push(Incoming {
+                update,
+                raw,
+                received_at,
+                sets: Vec::new(),
+            });
+            self.hand_over().await;
             Box::pin(self.dispatch(second, Event::Stop(notification))).await;
             return false;
         }
         // The attribute sets are built here, beside the decoding, so the
         // rib task only interns them.
         let sets = crate::rib::import::prepare(&mut update);
-        let _ = self
-            .events
-            .send(PeerEvent::Update {
-                peer: self.address,
-                update,
-                raw,
-                received_at,
-                sets,
-            })
-            .await;
+        self.held.push(Incoming {
+            update,
+            raw,
+            received_at,
+            sets,
+        });
+        if self.held.len() >= HELD_UPDATES {
+            self.hand_over().await;
+        }
         true
     }
 

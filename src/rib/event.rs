@@ -99,6 +99,14 @@ pub enum PeerEvent {
         /// them; empty to let the rib build them.
         sets: Vec<PathAttrs>,
     },
+    /// The UPDATEs of one read from the socket, in order: one channel
+    /// message (and one wake-up of the rib task) for many UPDATEs.
+    Updates {
+        /// From whom.
+        peer: PeerId,
+        /// The UPDATEs.
+        updates: Vec<Incoming>,
+    },
     /// A message received on an established session that is not a
     /// decoded UPDATE (KEEPALIVE, NOTIFICATION, ROUTE-REFRESH, or an UPDATE
     /// that failed to decode), for BMP Route Mirroring.
@@ -124,6 +132,21 @@ pub enum PeerEvent {
         /// Why.
         reason: DownReason,
     },
+}
+
+/// One UPDATE of [`PeerEvent::Updates`], with what
+/// [`PeerEvent::Update`] carries.
+#[derive(Debug)]
+pub struct Incoming {
+    /// Decoded with the session's context.
+    pub update: bgp::Update,
+    /// The whole message as received.
+    pub raw: Bytes,
+    /// When it was read from the socket.
+    pub received_at: SystemTime,
+    /// The attribute sets of its announced routes (see
+    /// [`PeerEvent::Update`]).
+    pub sets: Vec<PathAttrs>,
 }
 
 /// A message from the rib task to one peer task.

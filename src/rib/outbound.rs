@@ -122,6 +122,9 @@ pub(super) fn advertise(
     batch: &mut Batch,
 ) {
     let family = family_of(&prefix);
+    // Nothing goes back to the peer it came from (the first rule of
+    // `export`): no export work for the source's own session.
+    let best = best.filter(|path| path.source.peer != Some(peer.target.peer));
     let Peer {
         info,
         target,

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc;
 
-use super::event::{Export, PeerEvent, PeerId, SessionInfo, Spent};
+use super::event::{Export, Incoming, PeerEvent, PeerId, SessionInfo, Spent};
 use super::monitor::{Request, View};
 use super::monitoring::DUMP_CHUNK;
 use super::state::{Outgoing, Rib};
@@ -26,6 +26,13 @@ const EVENT_BATCH: usize = 64;
 
 /// How often an idle task looks at dumps waiting for queue room.
 const DUMP_POLL: Duration = Duration::from_millis(2);
+
+/// Received UPDATEs of one peer and one read, for pre-policy monitoring.
+struct Received {
+    peer: PeerId,
+    at: SystemTime,
+    messages: Vec<bytes::Bytes>,
+}
 
 struct Task {
     rib: Rib,
@@ -88,6 +95,7 @@ impl Task {
     /// than per UPDATE.
     fn events(&mut self, first: PeerEvent, queue: &mut mpsc::Receiver<PeerEvent>) {
         let mut updates = Vec::new();
+        let mut pre = None;
         let mut next = Some(first);
         let mut taken = 0;
         while let Some(event) = next {
@@ -100,10 +108,28 @@ impl Task {
                     received_at,
                     sets,
                 } => {
-                    self.monitor_received(peer, &update, raw, received_at);
+                    self.monitor_received(peer, &update, raw, received_at, &mut pre);
                     updates.push((peer, update, sets));
                 }
+                PeerEvent::Updates {
+                    peer,
+                    updates: incoming,
+                } => {
+                    // Each counts toward the batch.
+                    taken += incoming.len().saturating_sub(1);
+                    for Incoming {
+                        update,
+                        raw,
+                        received_at,
+                        sets,
+                    } in incoming
+                    {
+                        self.monitor_received(peer, &update, raw, received_at, &mut pre);
+                        updates.push((peer, update, sets));
+                    }
+                }
                 other => {
+                    self.publish_received(&mut pre);
                     self.apply(&mut updates);
                     self.event(other);
                 }
@@ -114,6 +140,7 @@ impl Task {
                 None
             };
         }
+        self.publish_received(&mut pre);
         self.apply(&mut updates);
     }
 
@@ -154,24 +181,61 @@ impl Task {
     }
 
     /// Pre-policy Adj-RIB-In Route Monitoring and mirroring of a received
-    /// UPDATE, before the rib takes it.
+    /// UPDATE, before the rib takes it. The UPDATEs of one read (same peer,
+    /// same time) go out as one monitoring item, held in `pre` until
+    /// [`Task::publish_received`]; with mirroring each goes at once, after
+    /// its mirror.
     fn monitor_received(
         &mut self,
         peer: PeerId,
         update: &Update,
         raw: bytes::Bytes,
         received_at: SystemTime,
+        pre: &mut Option<Received>,
     ) {
         let rib = &mut self.rib;
-        if !(rib.monitors().wants(View::AdjRibInPre) || rib.monitors().mirroring()) {
+        let mirroring = rib.monitors().mirroring();
+        if !(rib.monitors().wants(View::AdjRibInPre) || mirroring) {
             // Per UPDATE: no session lookup, no clone, unless someone monitors.
             return;
         }
-        if let Some(info) = rib.session(peer).cloned() {
-            let monitors = rib.monitors_mut();
+        if let Some(held) = pre
+            .as_mut()
+            .filter(|p| p.peer == peer && p.at == received_at)
+        {
+            held.messages.push(raw);
+            if !mirroring {
+                return;
+            }
+        } else {
+            self.publish_received(pre);
+            *pre = Some(Received {
+                peer,
+                at: received_at,
+                messages: vec![raw],
+            });
+        }
+        if mirroring {
             let errored = update.treat_as_withdraw().is_some();
-            monitors.mirror(&info, raw.clone(), errored);
-            monitors.route(Some(&info), View::AdjRibInPre, vec![raw], received_at);
+            let held = pre.take();
+            if let (Some(held), Some(info)) = (held, self.rib.session(peer).cloned()) {
+                let monitors = self.rib.monitors_mut();
+                for message in &held.messages {
+                    monitors.mirror(&info, message.clone(), errored);
+                }
+                monitors.route(Some(&info), View::AdjRibInPre, held.messages, held.at);
+            }
+        }
+    }
+
+    /// Sends the received UPDATEs `pre` holds to pre-policy monitoring.
+    fn publish_received(&mut self, pre: &mut Option<Received>) {
+        let Some(held) = pre.take() else {
+            return;
+        };
+        if let Some(info) = self.rib.session(held.peer).cloned() {
+            let monitors = self.rib.monitors_mut();
+            monitors.route(Some(&info), View::AdjRibInPre, held.messages, held.at);
         }
     }
 
@@ -191,8 +255,31 @@ impl Task {
                 received_at,
                 sets,
             } => {
-                self.monitor_received(peer, &update, raw, received_at);
+                let mut pre = None;
+                self.monitor_received(peer, &update, raw, received_at, &mut pre);
+                self.publish_received(&mut pre);
                 self.rib.update_prepared(peer, &update, sets)
+            }
+            PeerEvent::Updates {
+                peer,
+                updates: incoming,
+            } => {
+                // `events` takes these itself; the same, one event alone.
+                let mut updates = Vec::new();
+                let mut pre = None;
+                for item in incoming {
+                    let Incoming {
+                        update,
+                        raw,
+                        received_at,
+                        sets,
+                    } = item;
+                    self.monitor_received(peer, &update, raw, received_at, &mut pre);
+                    updates.push((peer, update, sets));
+                }
+                self.publish_received(&mut pre);
+                self.apply(&mut updates);
+                return;
             }
             PeerEvent::Received {
                 peer,
