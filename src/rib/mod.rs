@@ -24,10 +24,6 @@
 //!
 //! # Known issues
 //!
-//! - BMP pre-policy Adj-RIB-Out of an ADD-PATH send peer (`send-max`
-//!   above one): under export policy no live stream for its multi-path
-//!   families; without, the messages sent, so a new policy or a
-//!   ROUTE-REFRESH re-announces what the view holds.
 //! - Only IPv4 and IPv6 unicast; other families are ignored.
 //! - ADD-PATH send numbers paths by rank (see `state::multipath`), where
 //!   gobgpd keeps one id per path.

@@ -8,6 +8,9 @@
 //! filled are withdrawn. RFC 7911 asks only that an id name one path per
 //! prefix on the session, which ranks do. (gobgpd keeps one id per path
 //! instead; a receiver sees the same set of paths either way.)
+//!
+//! The BMP pre-policy Adj-RIB-Out of these families ranks paths the same
+//! way ([`ranked`]), before export policy (`rib_out_pre_paths`).
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -21,18 +24,27 @@ use super::super::table::{family_index, family_of, Announced, Destination, Path}
 use super::{exported, ExportCache, Peer};
 use crate::config::RouteSelection;
 use crate::wire::bgp::Nlri;
+use crate::wire::Family;
 
 /// How many paths per prefix of `prefix`'s family `peer` gets: its
 /// `send-max` when ADD-PATH send is negotiated for the family, else one.
 pub(super) fn send_max(peer: &Peer, prefix: &IpNet) -> usize {
-    family_index(family_of(prefix))
+    family_send_max(peer, family_of(prefix))
+}
+
+/// How many paths per prefix of `family` `peer` gets (see [`send_max`]).
+pub(super) fn family_send_max(peer: &Peer, family: Family) -> usize {
+    family_index(family)
         .and_then(|i| peer.send_max.get(i).copied())
         .unwrap_or(1)
 }
 
 /// The paths of `destination` in preference order (best first), or none
 /// when it has no best path.
-fn ranked<'a>(destination: Option<&'a Destination>, options: &RouteSelection) -> Vec<&'a Path> {
+pub(super) fn ranked<'a>(
+    destination: Option<&'a Destination>,
+    options: &RouteSelection,
+) -> Vec<&'a Path> {
     let Some(destination) = destination.filter(|d| d.best().is_some()) else {
         return Vec::new();
     };

@@ -11,8 +11,8 @@ use super::super::batch::{outgoing_nlri, Batch};
 use super::super::monitor::View;
 use super::super::table::{family_of, Announced, Destination, Rejection, FAMILIES};
 use super::{
-    exported, import_decision, install, multipath, release_cache, rib_out_pre, ExportCache,
-    Outgoing, Rib,
+    exported, import_decision, install, multipath, release_cache, rib_out_pre, rib_out_pre_paths,
+    ExportCache, Outgoing, Rib,
 };
 use crate::policy::PolicyEngine;
 use crate::wire::bgp::Nlri;
@@ -121,15 +121,14 @@ impl Rib {
             let mut batch = Batch::default();
             let mut before = ExportCache::new(old, &peer.target_peer);
             let mut after = ExportCache::new(policy, &peer.target_peer);
-            // ADD-PATH send peers: the messages sent stand for the view
-            // (see `Rib::sends_paths_by_rank`).
-            let ranked = peer.send_max.iter().any(|m| *m > 1);
-            let mut pre = (monitors.wants(View::AdjRibOutPre) && !ranked).then(Batch::default);
+            // The pre-policy view's change, whatever the policies: the
+            // messages re-sent do not stand for it.
+            let mut pre = monitors.wants(View::AdjRibOutPre).then(Batch::default);
             for family in FAMILIES {
                 if !peer.info.negotiated.families.contains(&family) {
                     continue;
                 }
-                let max = multipath::send_max(peer, &family_prefix(family));
+                let max = multipath::family_send_max(peer, family);
                 // Loc-RIB's prefixes and those only the peer still has.
                 let mut prefixes: Vec<IpNet> = loc
                     .destinations(family)
@@ -142,6 +141,15 @@ impl Rib {
                 for prefix in prefixes {
                     let destination = loc.get(&prefix);
                     if max > 1 {
+                        // The view's ranks before: as sent without export
+                        // policy, else as held.
+                        let was = pre.is_some().then(|| {
+                            if before.accept_all {
+                                rib_out_pre_paths::sent_ranks(store, &mut before, peer, prefix)
+                            } else {
+                                peer.kept_back.take_ranks(&prefix)
+                            }
+                        });
                         // Sent again whole: ranks can change with policy.
                         let sent = peer
                             .rib_out
@@ -171,6 +179,13 @@ impl Rib {
                             .map_or(0, |_| 1 + peer.rib_out.extra(&prefix).len());
                         for rank in now..sent {
                             batch.withdraw(Nlri::with_path_id(prefix, rank as u32 + 1));
+                        }
+                        if let (Some(pre), Some(was)) = (pre.as_mut(), was) {
+                            let view = rib_out_pre_paths::ranks;
+                            let after_ranks =
+                                view(store, &mut after, peer, prefix, destination, &options, max);
+                            rib_out_pre_paths::queue_change(store, prefix, was, &after_ranks, pre);
+                            peer.kept_back.set_ranks(store, prefix, after_ranks);
                         }
                         continue;
                     }
@@ -244,14 +259,5 @@ impl Rib {
             }
         }
         outgoing
-    }
-}
-
-/// Any prefix of `family`, to look up per-family settings.
-fn family_prefix(family: crate::wire::Family) -> IpNet {
-    if family == crate::wire::Family::IPV6_UNICAST {
-        IpNet::V6(ipnet::Ipv6Net::default())
-    } else {
-        IpNet::V4(ipnet::Ipv4Net::default())
     }
 }

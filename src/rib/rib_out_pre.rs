@@ -12,6 +12,10 @@
 //! after an event against the view before it, so the stream never
 //! withdraws a prefix the view did not hold nor announces attributes it
 //! already held.
+//!
+//! The families a peer is sent several paths of (ADD-PATH send) are in
+//! `rib_out_pre_paths`: their view is ranked paths, held as ranked sets
+//! per prefix in [`KeptBack`] on the same terms.
 
 use std::sync::Arc;
 
@@ -22,16 +26,24 @@ use super::super::batch::{end_of_rib, outgoing_nlri, Batch};
 use super::super::hash::FxHashMap;
 use super::super::monitor::View;
 use super::super::table::{family_of, Announced, Destination, Path, FAMILIES};
-use super::{advertise, exported_base, release_cache, ExportCache, Peer, PeerId, Rib};
+use super::multipath::family_send_max;
+use super::{
+    advertise, exported_base, release_cache, rib_out_pre_paths, ExportCache, Peer, PeerId, Rib,
+};
 use crate::wire::bgp::Nlri;
 
 /// The pre-policy attributes of the prefixes export policy keeps from
-/// one peer, held only while the pre-policy Adj-RIB-Out is monitored.
+/// one peer, held only while the pre-policy Adj-RIB-Out is monitored;
+/// for the families the peer is sent several paths of, the view's ranked
+/// sets of every prefix (see `rib_out_pre_paths`).
 #[derive(Debug, Default)]
 pub(super) struct KeptBack {
     /// The sets are kept up to date (some station monitors the view).
     tracked: bool,
     sets: FxHashMap<IpNet, Arc<PathAttrs>>,
+    /// Per prefix of an ADD-PATH send family: the view's sets by rank
+    /// (path id 1 first), never empty.
+    ranks: FxHashMap<IpNet, Vec<Arc<PathAttrs>>>,
 }
 
 impl KeptBack {
@@ -39,7 +51,38 @@ impl KeptBack {
     pub(super) fn new(tracked: bool) -> KeptBack {
         KeptBack {
             tracked,
-            sets: FxHashMap::default(),
+            ..KeptBack::default()
+        }
+    }
+
+    /// The sets are kept up to date (some station monitors the view).
+    pub(super) fn tracked(&self) -> bool {
+        self.tracked
+    }
+
+    /// Takes the view's ranked sets held for `prefix` (empty: none).
+    pub(super) fn take_ranks(&mut self, prefix: &IpNet) -> Vec<Arc<PathAttrs>> {
+        if self.ranks.is_empty() {
+            return Vec::new();
+        }
+        self.ranks.remove(prefix).unwrap_or_default()
+    }
+
+    /// Holds `ranks` as `prefix`'s ranked sets, taking the references;
+    /// they are given back instead unless tracking.
+    pub(super) fn set_ranks(
+        &mut self,
+        store: &mut AttrStore,
+        prefix: IpNet,
+        ranks: Vec<Arc<PathAttrs>>,
+    ) {
+        let replaced = if self.tracked && !ranks.is_empty() {
+            self.ranks.insert(prefix, ranks).unwrap_or_default()
+        } else {
+            ranks
+        };
+        for attrs in replaced {
+            store.release(attrs);
         }
     }
 
@@ -67,6 +110,9 @@ impl KeptBack {
         for (_, attrs) in self.sets.drain() {
             store.release(attrs);
         }
+        for attrs in self.ranks.drain().flat_map(|(_, ranks)| ranks) {
+            store.release(attrs);
+        }
     }
 
     /// Stops tracking and gives every reference back.
@@ -75,10 +121,11 @@ impl KeptBack {
         self.clear(store);
     }
 
-    /// Number of attribute sets held (one per kept-back prefix).
+    /// Number of attribute sets held (one per kept-back prefix, one per
+    /// rank of an ADD-PATH send family's prefix).
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {
-        self.sets.len()
+        self.sets.len() + self.ranks.values().map(Vec::len).sum::<usize>()
     }
 }
 
@@ -169,15 +216,6 @@ impl Rib {
             .map_or(true, |p| self.policy.export_accepts_all(&p.target_peer))
     }
 
-    /// `peer` is sent several paths per prefix (ADD-PATH `send-max` above
-    /// one): without export policy its pre-policy Adj-RIB-Out is always the
-    /// messages sent, a new policy's and ROUTE-REFRESH's included.
-    pub fn sends_paths_by_rank(&self, peer: PeerId) -> bool {
-        self.peers
-            .get(&peer)
-            .is_some_and(|p| p.send_max.iter().any(|m| *m > 1))
-    }
-
     /// Keeps the kept-back attributes of every peer while the pre-policy
     /// Adj-RIB-Out is monitored (filled from Loc-RIB when monitoring
     /// starts), and drops them when it no longer is. Call between events,
@@ -193,8 +231,10 @@ impl Rib {
             peers,
             policy,
             loc,
+            global,
             ..
         } = self;
+        let options = global.route_selection;
         for peer in peers.values_mut() {
             if !wanted {
                 if peer.kept_back.tracked {
@@ -223,6 +263,9 @@ impl Rib {
                     peer.kept_back.set(store, prefix, base);
                 }
             }
+            if !cache.accept_all {
+                rib_out_pre_paths::hold_all(store, &mut cache, loc, peer, &options);
+            }
             release_cache(store, cache);
         }
     }
@@ -234,6 +277,7 @@ impl Rib {
         if !self.monitors.wants(View::AdjRibOutPre) || self.export_unfiltered(peer) {
             return;
         }
+        self.hold_ranks(peer);
         let Some(routes) = self.candidates(peer) else {
             return;
         };
@@ -266,8 +310,9 @@ impl Rib {
 
     /// `peer`'s pre-policy Adj-RIB-Out: every Loc-RIB best path the
     /// advertisement rules let through, as it would be sent before export
-    /// policy (one store reference each, for a [`Batch`]). The post-policy
-    /// routes when no export policy applies.
+    /// policy (one store reference each, for a [`Batch`]); for a family
+    /// it is sent several paths of, the best of those paths, with path ids
+    /// by rank. The post-policy routes when no export policy applies.
     pub(crate) fn candidates(&mut self, peer: PeerId) -> Option<Vec<(Nlri, Arc<PathAttrs>)>> {
         if self.export_unfiltered(peer) {
             return self.exported_routes(peer);
@@ -277,6 +322,7 @@ impl Rib {
             peers,
             policy,
             loc,
+            global,
             ..
         } = self;
         let target = peers.get(&peer)?;
@@ -284,6 +330,26 @@ impl Rib {
         let mut cache = ExportCache::new(policy, &target.target_peer);
         let mut routes = Vec::new();
         for family in FAMILIES.into_iter().filter(|f| cx.families.contains(f)) {
+            let max = family_send_max(target, family);
+            if max > 1 {
+                let options = global.route_selection;
+                for (prefix, destination) in loc.destinations(family) {
+                    let view = rib_out_pre_paths::ranks;
+                    let ranks = view(
+                        store,
+                        &mut cache,
+                        target,
+                        prefix,
+                        Some(destination),
+                        &options,
+                        max,
+                    );
+                    for (rank, attrs) in (1..).zip(ranks) {
+                        routes.push((Nlri::with_path_id(prefix, rank), attrs));
+                    }
+                }
+                continue;
+            }
             for (prefix, destination) in loc.destinations(family) {
                 let Some(best) = destination.best() else {
                     continue;

@@ -312,3 +312,6 @@ async fn route_refresh_leaves_the_pre_policy_view_alone() {
     drop(rib.events);
     drop(a);
 }
+
+#[path = "rib_out_pre_paths_tests.rs"]
+mod paths;

@@ -508,6 +508,10 @@ impl Rib {
                     let max = multipath::send_max(peer, prefix);
                     let destination = loc.get(prefix);
                     if max > 1 {
+                        if let Some(pre) = candidates.as_mut() {
+                            let change = rib_out_pre_paths::change;
+                            change(store, &mut cache, peer, *prefix, destination, &options, pre);
+                        }
                         multipath::advertise_paths(
                             store,
                             peer,
@@ -656,6 +660,9 @@ mod local;
 
 #[path = "rib_out_pre.rs"]
 mod rib_out_pre;
+
+#[path = "rib_out_pre_paths.rs"]
+mod rib_out_pre_paths;
 
 #[path = "inbound.rs"]
 mod inbound;

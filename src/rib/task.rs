@@ -370,9 +370,9 @@ impl Task {
         };
         let now = SystemTime::now();
         // With export policy the rib publishes the pre-policy candidates
-        // itself (they are not the messages sent).
+        // itself (they are not the messages sent), and so it does for
+        // messages re-sent (`pre_policy` false), ADD-PATH peers' included.
         let unfiltered = self.rib.export_unfiltered(peer);
-        let pre_policy = pre_policy || self.rib.sends_paths_by_rank(peer);
         for view in views {
             if view == View::AdjRibOutPre && !(unfiltered && pre_policy) {
                 continue;
