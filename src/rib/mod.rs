@@ -54,8 +54,11 @@ pub use best::BestPathReason;
 pub use counters::{PeerCounters, PerFamily};
 pub use state::{Outgoing, Rib};
 
-/// Capacity of the event channel into the rib task.
-pub const EVENT_QUEUE: usize = 1024;
+/// Capacity of the event channel into the rib task. A peer sends the
+/// UPDATEs of one read as one event of at most 64, so this bounds the
+/// decoded UPDATEs waiting for the rib to about 4k (a few MiB); 1024 let
+/// the peers run 56 MiB ahead of the rib on a full table.
+pub const EVENT_QUEUE: usize = 64;
 
 /// Capacity of the request channel into the rib task.
 pub const REQUEST_QUEUE: usize = 64;
