@@ -388,7 +388,13 @@ pub(crate) fn neighbor(
         },
         remote_port: tr.remote_port.filter(|&p| p != 0).unwrap_or(BGP_PORT),
         local_port: tr.local_port.unwrap_or(0),
-        bind_interface: tr.bind_interface.clone().filter(|i| !i.is_empty()),
+        bind_interface: {
+            let interface = tr.bind_interface.clone().filter(|i| !i.is_empty());
+            if interface.is_some() {
+                notes.unsupported(format!("{key}.transport.config.bind-interface"));
+            }
+            interface
+        },
         ttl,
         min_ttl,
     };
@@ -452,7 +458,16 @@ pub(crate) fn neighbor(
         allow_as_path_loop_local: as_path.allow_as_path_loop_local.unwrap_or(false),
         add_paths,
         families,
-        graceful_restart: graceful_restart(&raw.graceful_restart.config, hold_time),
+        graceful_restart: {
+            let gr = graceful_restart(&raw.graceful_restart.config, hold_time);
+            if gr.enabled {
+                notes.warn(format!(
+                    "{key}.graceful-restart: the capability is advertised, but bgpd does not \
+                     act as a helper yet: a restarting peer's routes are withdrawn at once"
+                ));
+            }
+            gr
+        },
         apply_policy,
         treat_as_withdraw: raw.error_handling.config.treat_as_withdraw.unwrap_or(true),
     })

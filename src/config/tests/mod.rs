@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::*;
 
+mod notes;
 mod policy;
 
 const GLOBAL: &str = "[global.config]\nas = 65001\nrouter-id = \"192.0.2.1\"\n";

@@ -1,0 +1,34 @@
+//! Keys parsed but not (fully) acted on: logged, never silent.
+
+use super::*;
+
+#[test]
+fn bind_interface_is_listed_as_not_supported() {
+    let c = ok(&neighbor(
+        "[neighbors.transport.config]\nbind-interface = \"eth0\"\n",
+    ));
+    assert!(
+        c.unsupported
+            .iter()
+            .any(|k| k == "neighbors[0].transport.config.bind-interface"),
+        "{:?}",
+        c.unsupported
+    );
+}
+
+#[test]
+fn graceful_restart_warns_that_bgpd_is_not_a_helper() {
+    let c = ok(&neighbor(
+        "[neighbors.graceful-restart.config]\nenabled = true\n",
+    ));
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.starts_with("neighbors[0].graceful-restart:") && w.contains("helper")),
+        "{:?}",
+        c.warnings
+    );
+    // Disabled (the default): no warning.
+    let c = ok(&neighbor(""));
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+}
