@@ -155,19 +155,7 @@ fn neighbor_as(attributes: &[PathAttribute]) -> u32 {
 
 /// Feeds what `rx` holds of `peer`'s pre-policy Adj-RIB-Out to `paths`.
 fn drain_paths(rx: &mut mpsc::UnboundedReceiver<Monitor>, peer: IpAddr, paths: &mut Paths) {
-    while let Ok(item) = rx.try_recv() {
-        if let Monitor::Route {
-            peer: Some(info),
-            view: View::AdjRibOutPre,
-            messages,
-            ..
-        } = item
-        {
-            if info.peer == peer {
-                paths.apply(&messages);
-            }
-        }
-    }
+    pre_policy_messages(rx, peer, |messages| paths.apply(messages));
 }
 
 /// The collector holds what a new subscription to the view dumps.

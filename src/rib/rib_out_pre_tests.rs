@@ -71,8 +71,13 @@ fn subscribe(rib: &mut Rib) -> mpsc::UnboundedReceiver<Monitor> {
     rx
 }
 
-/// Feeds what `rx` holds for `peer` to `collector`.
-fn drain(rx: &mut mpsc::UnboundedReceiver<Monitor>, peer: IpAddr, collector: &mut Collector) {
+/// Hands `apply` the messages of `peer`'s pre-policy Adj-RIB-Out that
+/// `rx` holds.
+fn pre_policy_messages(
+    rx: &mut mpsc::UnboundedReceiver<Monitor>,
+    peer: IpAddr,
+    mut apply: impl FnMut(&[Bytes]),
+) {
     while let Ok(item) = rx.try_recv() {
         if let Monitor::Route {
             peer: Some(info),
@@ -82,10 +87,15 @@ fn drain(rx: &mut mpsc::UnboundedReceiver<Monitor>, peer: IpAddr, collector: &mu
         } = item
         {
             if info.peer == peer {
-                collector.apply(&messages);
+                apply(&messages);
             }
         }
     }
+}
+
+/// Feeds what `rx` holds for `peer` to `collector`.
+fn drain(rx: &mut mpsc::UnboundedReceiver<Monitor>, peer: IpAddr, collector: &mut Collector) {
+    pre_policy_messages(rx, peer, |messages| collector.apply(messages));
 }
 
 /// The collector holds what a new subscription to the view dumps.
