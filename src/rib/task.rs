@@ -199,31 +199,26 @@ impl Task {
             // Per UPDATE: no session lookup, no clone, unless someone monitors.
             return;
         }
-        if let Some(held) = pre
-            .as_mut()
-            .filter(|p| p.peer == peer && p.at == received_at)
-        {
-            held.messages.push(raw);
-            if !mirroring {
-                return;
-            }
-        } else {
-            self.publish_received(pre);
-            *pre = Some(Received {
-                peer,
-                at: received_at,
-                messages: vec![raw],
-            });
-        }
         if mirroring {
-            let errored = update.treat_as_withdraw().is_some();
-            let held = pre.take();
-            if let (Some(held), Some(info)) = (held, self.rib.session(peer).cloned()) {
+            // Each UPDATE at once, after its mirror.
+            self.publish_received(pre);
+            if let Some(info) = self.rib.session(peer).cloned() {
+                let errored = update.treat_as_withdraw().is_some();
                 let monitors = self.rib.monitors_mut();
-                for message in &held.messages {
-                    monitors.mirror(&info, message.clone(), errored);
-                }
-                monitors.route(Some(&info), View::AdjRibInPre, held.messages, held.at);
+                monitors.mirror(&info, raw.clone(), errored);
+                monitors.route(Some(&info), View::AdjRibInPre, vec![raw], received_at);
+            }
+            return;
+        }
+        match pre {
+            Some(held) if held.peer == peer && held.at == received_at => held.messages.push(raw),
+            _ => {
+                self.publish_received(pre);
+                *pre = Some(Received {
+                    peer,
+                    at: received_at,
+                    messages: vec![raw],
+                });
             }
         }
     }
