@@ -360,26 +360,11 @@ async fn resent_paths_leave_the_add_path_pre_policy_view_alone() {
     // Feeds C's view until it holds the three paths; a re-published
     // refresh or policy would be a duplicate announcement on the way.
     let mut view = Paths::default();
-    for _ in 0..1000 {
-        if view.routes.len() == 3 {
-            break;
-        }
-        let item = tokio::time::timeout(Duration::from_secs(10), rx.recv())
-            .await
-            .expect("an item in time")
-            .expect("subscription open");
-        if let Monitor::Route {
-            peer: Some(info),
-            view: View::AdjRibOutPre,
-            messages,
-            ..
-        } = item
-        {
-            if info.peer == c.peer {
-                view.apply(&messages);
-            }
-        }
-    }
+    feed_until(&mut rx, c.peer, 3, |messages| {
+        view.apply(messages);
+        view.routes.len()
+    })
+    .await;
     assert_eq!(view.ranks(prefix.prefix), vec![(1, 65002), (2, 65003)]);
     assert_eq!(view.announcements, 3, "each path once");
     drop(rib.events);

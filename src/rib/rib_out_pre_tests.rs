@@ -93,6 +93,34 @@ fn pre_policy_messages(
     }
 }
 
+/// Waits for `peer`'s pre-policy Adj-RIB-Out items on `rx` and hands
+/// their messages to `apply`, which returns how many routes the view then
+/// holds, until it holds `wanted` (at most 1000 items, 10 s each).
+async fn feed_until(
+    rx: &mut mpsc::UnboundedReceiver<Monitor>,
+    peer: IpAddr,
+    wanted: usize,
+    mut apply: impl FnMut(&[Bytes]) -> usize,
+) {
+    for _ in 0..1000 {
+        let item = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("an item in time")
+            .expect("subscription open");
+        if let Monitor::Route {
+            peer: Some(info),
+            view: View::AdjRibOutPre,
+            messages,
+            ..
+        } = item
+        {
+            if info.peer == peer && apply(&messages) >= wanted {
+                return;
+            }
+        }
+    }
+}
+
 /// Feeds what `rx` holds for `peer` to `collector`.
 fn drain(rx: &mut mpsc::UnboundedReceiver<Monitor>, peer: IpAddr, collector: &mut Collector) {
     pre_policy_messages(rx, peer, |messages| collector.apply(messages));
@@ -297,26 +325,11 @@ async fn route_refresh_leaves_the_pre_policy_view_alone() {
     // Feeds B's view until it holds the three routes; a re-published
     // refresh would be a duplicate announcement on the way.
     let mut view = Collector::default();
-    for _ in 0..1000 {
-        if view.routes.len() == 3 {
-            break;
-        }
-        let item = tokio::time::timeout(Duration::from_secs(10), rx.recv())
-            .await
-            .expect("an item in time")
-            .expect("subscription open");
-        if let Monitor::Route {
-            peer: Some(info),
-            view: View::AdjRibOutPre,
-            messages,
-            ..
-        } = item
-        {
-            if info.peer == b.peer {
-                view.apply(&messages);
-            }
-        }
-    }
+    feed_until(&mut rx, b.peer, 3, |messages| {
+        view.apply(messages);
+        view.routes.len()
+    })
+    .await;
     assert_eq!(view.routes.len(), 3);
     assert_eq!(view.announcements, 3, "each route once");
     drop(rib.events);
