@@ -63,29 +63,17 @@ fn pack(
 ) -> Result<(), EncodeError> {
     let too_large = EncodeError::AttributesTooLarge { length: fixed, max };
     let budget = max.checked_sub(fixed).ok_or_else(|| too_large.clone())?;
-    // Runs first, so that the room for all of them is reserved at once.
-    let mut runs = Vec::new();
-    let (mut start, mut used, mut total) = (0, 0, 0);
-    for (i, prefix) in prefixes.iter().enumerate() {
-        let len = prefix.encoded_len(add_path);
-        if len > budget {
-            return Err(too_large);
-        }
-        if used + len > budget {
-            runs.push(start..i);
-            total += fixed + used;
-            (start, used) = (i, 0);
-        }
-        used += len;
+    if prefixes.iter().any(|p| p.encoded_len(add_path) > budget) {
+        return Err(too_large);
     }
-    if start < prefixes.len() {
-        runs.push(start..prefixes.len());
-        total += fixed + used;
-    }
-    // An MP attribute may need the extended length: 1 octet per message.
-    out.buf.reserve(total + runs.len());
+    // The room for every message is reserved at once (an MP attribute may
+    // need the extended length: 1 octet more per message).
+    let room: usize = runs(prefixes, add_path, budget)
+        .map(|(_, used)| fixed + used + 1)
+        .sum();
+    out.buf.reserve(room);
     let kept = out.messages.len();
-    for run in runs {
+    for (run, _) in runs(prefixes, add_path, budget) {
         let result = write(prefixes.get(run).unwrap_or_default(), &mut out.buf);
         if let Err(error) = result {
             out.buf.clear();
@@ -95,6 +83,34 @@ fn pack(
         out.messages.push(out.buf.split().freeze());
     }
     Ok(())
+}
+
+/// `prefixes` split greedily into runs of at most `budget` octets (each
+/// prefix fits alone): each run's range and octets, without allocating.
+fn runs(
+    prefixes: &[Nlri],
+    add_path: bool,
+    budget: usize,
+) -> impl Iterator<Item = (std::ops::Range<usize>, usize)> + '_ {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= prefixes.len() {
+            return None;
+        }
+        let mut used = 0;
+        let mut end = start;
+        while let Some(prefix) = prefixes.get(end) {
+            let len = prefix.encoded_len(add_path);
+            if used + len > budget && end > start {
+                break;
+            }
+            used += len;
+            end += 1;
+        }
+        let run = start..end;
+        start = end;
+        Some((run, used))
+    })
 }
 
 /// Encodes `attributes` (NEXT_HOP, MP_REACH and MP_UNREACH are dropped:
