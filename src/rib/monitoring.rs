@@ -263,8 +263,8 @@ impl Rib {
             .map(|(info, counters, rib_out)| PeerStats {
                 info: info.clone(),
                 counters: *counters,
-                adj_rib_out: count(&|f| rib_out.len_of(f)),
-                adj_rib_out_pre: count(&|f| rib_out.pre_policy_len_of(f)),
+                adj_rib_out: count(&|f| rib_out.paths_of(f)),
+                adj_rib_out_pre: count(&|f| rib_out.pre_policy_paths_of(f)),
             })
             .collect();
         Stats {

@@ -21,7 +21,7 @@ use super::super::attrs::AttrStore;
 use super::super::batch::Batch;
 use super::super::best;
 use super::super::table::{family_index, family_of, Announced, Destination, Path};
-use super::{exported, ExportCache, Peer};
+use super::{export_policy, exported_base, ExportCache, Peer};
 use crate::config::RouteSelection;
 use crate::wire::bgp::Nlri;
 use crate::wire::Family;
@@ -80,6 +80,9 @@ pub(super) fn advertise_paths(
         return;
     }
     let mut wanted = Vec::with_capacity(max);
+    // Paths of the pre-policy view: the advertisement rules let them
+    // through, export policy may not (BMP statistics 14/15).
+    let mut before_policy = 0;
     for path in ranked(destination, options) {
         if wanted.len() == max {
             break;
@@ -88,10 +91,16 @@ pub(super) fn advertise_paths(
             source: Arc::clone(&path.source),
             attrs: Arc::clone(&path.attrs),
         };
-        if let Some(out) = exported(store, cache, &announced, prefix, &peer.target) {
+        let Some(base) = exported_base(store, cache, &announced, family, &peer.target) else {
+            continue;
+        };
+        before_policy += 1;
+        if let Some(out) = export_policy(store, cache, &announced, prefix, &peer.target, base) {
             wanted.push((announced, out));
         }
     }
+    let kept_back = before_policy.min(max).saturating_sub(wanted.len());
+    peer.rib_out.set_kept_paths(prefix, kept_back);
     let mut current: Vec<Announced> = Vec::new();
     if let Some(first) = peer.rib_out.remove(&prefix) {
         current.push(first);

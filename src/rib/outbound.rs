@@ -78,9 +78,24 @@ pub(super) fn exported(
 ) -> Option<Arc<PathAttrs>> {
     let family = family_of(&prefix);
     let base = exported_base(store, cache, announced, family, target)?;
+    export_policy(store, cache, announced, prefix, target, base)
+}
+
+/// `base`, the advertisement rules' attributes for the best path
+/// `announced` of `prefix` (one reference, taken), through `target`'s
+/// export policy.
+pub(super) fn export_policy(
+    store: &mut AttrStore,
+    cache: &mut ExportCache,
+    announced: &Announced,
+    prefix: IpNet,
+    target: &Target,
+    base: Arc<PathAttrs>,
+) -> Option<Arc<PathAttrs>> {
     if cache.accept_all {
         return Some(base);
     }
+    let family = family_of(&prefix);
     let source = policy_source(&announced.source);
     let route = RouteContext {
         prefix,

@@ -308,6 +308,45 @@ fn add_path_pre_policy_view_through_new_policies_and_peer_up() {
     assert_eq!(rib.kept_back_len(c), 0, "the station left");
 }
 
+/// `peer`'s BMP statistics 14 and 16: paths in its pre- and post-policy
+/// Adj-RIB-Out (IPv4 unicast).
+fn out_paths(rib: &Rib, peer: IpAddr) -> (u64, u64) {
+    let stats = rib.stats();
+    let of = stats.peers.iter().find(|p| p.info.peer == peer);
+    let of = of.expect("the peer in the statistics");
+    (of.adj_rib_out_pre.ipv4_unicast, of.adj_rib_out.ipv4_unicast)
+}
+
+#[test]
+fn add_path_adj_rib_out_statistics_count_paths_not_prefixes() {
+    let config = config_paths(EXPORT_DROP_TAGGED);
+    let (mut rib, [a, b, c, e]) = rib_of_four(&config);
+    let [x, y, z] = [other_prefix(), prefixes(1)[0], prefixes(2)[1]];
+    // X: A (tagged), B and E; Y: A (tagged) alone; Z: B alone.
+    rib.update(a, &path_of(x, vec![65002, 65010], true));
+    rib.update(b, &path_of(x, vec![65003, 65010, 65011], false));
+    rib.update(e, &path_of(x, vec![65005, 65010, 65011, 65012], false));
+    rib.update(a, &path_of(y, vec![65002, 65020], true));
+    rib.update(b, &path_of(z, vec![65003, 65030], false));
+    // Pre-policy: X's A and B, Y's A, Z's B. Sent: X's B and E, Z's B.
+    assert_eq!(out_paths(&rib, c), (4, 3));
+    // E's path goes: X keeps A and B before policy, B alone after.
+    rib.update(e, &withdrawal(vec![x]));
+    assert_eq!(out_paths(&rib, c), (4, 2));
+
+    // Without export policy both views are what is sent.
+    rib.set_policy(engine(&config_paths("")));
+    assert_eq!(out_paths(&rib, c), (4, 4));
+    rib.set_policy(engine(&config));
+    assert_eq!(out_paths(&rib, c), (4, 2));
+
+    // Every path withdrawn: nothing in either view.
+    for (from, prefix) in [(a, x), (b, x), (a, y), (b, z)] {
+        rib.update(from, &withdrawal(vec![prefix]));
+    }
+    assert_eq!(out_paths(&rib, c), (0, 0));
+}
+
 /// Through the rib task, without export policy (the messages sent are
 /// the view): a ROUTE-REFRESH and a new policy re-send C's paths, but the
 /// view stays as it was, so the station gets nothing for them.

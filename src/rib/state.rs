@@ -671,4 +671,4 @@ mod inbound;
 mod outbound;
 
 use inbound::{announced_groups, import_decision, install};
-use outbound::{advertise, exported, exported_base, release_cache, ExportCache};
+use outbound::{advertise, export_policy, exported, exported_base, release_cache, ExportCache};

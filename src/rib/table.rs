@@ -734,10 +734,17 @@ pub struct AdjRibOut {
     /// With ADD-PATH send-max above one: the second and later paths of
     /// each prefix, in rank order (path ids 2, 3, ...).
     extra: FxHashMap<IpNet, Vec<Announced>>,
+    /// Number of paths in `extra`, per family (IPv4, IPv6).
+    extra_paths: [usize; 2],
     /// Prefixes whose best path the advertisement rules let through but
     /// export policy rejected: in the pre-policy Adj-RIB-Out only.
     /// Per family (IPv4, IPv6).
     filtered: [FxHashSet<IpNet>; 2],
+    /// With ADD-PATH send-max above one, under export policy: per prefix,
+    /// how many more paths the pre-policy Adj-RIB-Out holds than were
+    /// sent (never zero), and their sum per family.
+    kept_paths: FxHashMap<IpNet, u32>,
+    kept_paths_total: [usize; 2],
 }
 
 impl AdjRibOut {
@@ -825,20 +832,53 @@ impl AdjRibOut {
             .flat_map(|set| set.iter().copied())
     }
 
-    /// Forgets every prefix kept back by export policy.
+    /// Forgets every prefix and path kept back by export policy.
     pub fn clear_filtered(&mut self) {
         for set in &mut self.filtered {
             set.clear();
         }
+        self.kept_paths.clear();
+        self.kept_paths_total = [0; 2];
     }
 
-    /// Number of prefixes of `family` in the pre-policy Adj-RIB-Out:
-    /// those sent and those export policy kept back.
-    pub fn pre_policy_len_of(&self, family: Family) -> usize {
-        let filtered = family_index(family)
-            .and_then(|i| self.filtered.get(i))
-            .map_or(0, FxHashSet::len);
-        self.len_of(family) + filtered
+    /// Records that the pre-policy Adj-RIB-Out holds `count` more paths
+    /// of `prefix` than were sent (ADD-PATH send under export policy).
+    pub fn set_kept_paths(&mut self, prefix: IpNet, count: usize) {
+        let Some(i) = family_index(family_of(&prefix)) else {
+            return;
+        };
+        let count = u32::try_from(count).unwrap_or(u32::MAX);
+        let was = if count == 0 {
+            if self.kept_paths.is_empty() {
+                return;
+            }
+            self.kept_paths.remove(&prefix)
+        } else {
+            self.kept_paths.insert(prefix, count)
+        };
+        if let Some(total) = self.kept_paths_total.get_mut(i) {
+            *total = (*total + count as usize).saturating_sub(was.unwrap_or(0) as usize);
+        }
+    }
+
+    /// Number of paths of `family` in the post-policy Adj-RIB-Out: every
+    /// path sent, several per prefix with ADD-PATH (BMP statistics 16/17).
+    pub fn paths_of(&self, family: Family) -> usize {
+        let extra = family_index(family)
+            .and_then(|i| self.extra_paths.get(i))
+            .copied()
+            .unwrap_or(0);
+        self.len_of(family) + extra
+    }
+
+    /// Number of paths of `family` in the pre-policy Adj-RIB-Out: those
+    /// sent and those export policy kept back (BMP statistics 14/15).
+    pub fn pre_policy_paths_of(&self, family: Family) -> usize {
+        let kept = family_index(family).map_or(0, |i| {
+            let filtered = self.filtered.get(i).map_or(0, FxHashSet::len);
+            filtered + self.kept_paths_total.get(i).copied().unwrap_or(0)
+        });
+        self.paths_of(family) + kept
     }
 
     /// The second and later paths announced for `prefix` (ADD-PATH).
@@ -848,11 +888,20 @@ impl AdjRibOut {
 
     /// Sets the second and later paths of `prefix`, returning the old ones.
     pub fn set_extra(&mut self, prefix: IpNet, paths: Vec<Announced>) -> Vec<Announced> {
-        if paths.is_empty() {
+        let added = paths.len();
+        let old = if paths.is_empty() {
+            if self.extra.is_empty() {
+                return Vec::new();
+            }
             self.extra.remove(&prefix).unwrap_or_default()
         } else {
             self.extra.insert(prefix, paths).unwrap_or_default()
+        };
+        let slot = family_index(family_of(&prefix)).and_then(|i| self.extra_paths.get_mut(i));
+        if let Some(count) = slot {
+            *count = (*count + added).saturating_sub(old.len());
         }
+        old
     }
 
     /// Every prefix of `family` with second and later paths, and those.
