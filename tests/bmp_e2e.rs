@@ -831,7 +831,8 @@ async fn first_reports(
 /// (type 4, not 0: a loop is no inbound-policy rejection; kept in the
 /// pre-policy Adj-RIB-In), and sends one
 /// UPDATE with an invalid ORIGIN for two of its prefixes (types 11 and
-/// 12; they are withdrawn). The first report counts exactly that.
+/// 12; they are withdrawn). The two UPDATEs that changed nothing count
+/// in type 13. The first report counts exactly that.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statistics_report_counts_a_known_scenario() {
     let (peer, loc) = first_reports(async |a: &mut Peer| {
@@ -890,6 +891,8 @@ async fn statistics_report_counts_a_known_scenario() {
         Some(2),
         "type 12: {report}"
     );
+    // The unchanged re-announcement and the unknown withdrawal.
+    assert_eq!(got(DuplicateUpdates, None), Some(2), "type 13: {report}");
     assert_eq!(stat(&loc, LocRibRoutes, None), Some(5));
     assert_eq!(stat(&loc, FamilyLocRibRoutes, Some(V4)), Some(2));
     assert_eq!(stat(&loc, FamilyLocRibRoutes, Some(V6)), Some(3));
@@ -909,6 +912,7 @@ async fn treat_as_withdraw_of_unknown_prefixes_is_no_duplicate_withdraw() {
         Some(2)
     );
     assert_eq!(stat(&peer, StatType::DuplicateWithdraws, None), Some(0));
+    assert_eq!(stat(&peer, StatType::DuplicateUpdates, None), Some(0));
 }
 
 // ---------------------------------------------------------------- mirroring

@@ -314,8 +314,8 @@ fn family_gauges<'a>(
 /// counters (9/10 per negotiated family the rib counts), and 14–17 when
 /// `views` holds an Adj-RIB-Out view.
 ///
-/// Not sent: 6 (AS_CONFED loops) and 13 (duplicate UPDATEs), which the rib
-/// does not count.
+/// Not sent: 6 (AS_CONFED loops): bgpd has no confederations, so it never
+/// invalidates an UPDATE for one.
 pub fn peer_stats(peer: &PeerStats, views: Views) -> Vec<Stat> {
     use StatType::*;
     let c = &peer.counters;
@@ -351,6 +351,7 @@ pub fn peer_stats(peer: &PeerStats, views: Views) -> Vec<Stat> {
         PrefixesTreatedAsWithdraw,
         c.treat_as_withdraw_prefixes,
     ));
+    stats.push(counter(DuplicateUpdates, c.duplicate_updates));
     if views.contains(View::AdjRibOutPre) || views.contains(View::AdjRibOutPost) {
         let (pre, out) = (&peer.adj_rib_out_pre, &peer.adj_rib_out);
         stats.push(gauge(PrePolicyAdjRibOutRoutes, pre.total()));

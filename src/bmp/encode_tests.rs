@@ -303,6 +303,7 @@ fn known_stats() -> Stats {
         rejected: 5,
         duplicates: 6,
         unknown_withdrawals: 7,
+        duplicate_updates: 2,
         as_path_loops: 3,
         cluster_list_loops: 1,
         originator_id_loops: 1,
@@ -389,6 +390,7 @@ fn peer_statistics_follow_the_rfc_meanings_per_negotiated_family() {
         (10, "ipv6-unicast=2"),
         (11, "8"),
         (12, "9"),
+        (13, "2"),
     ]
     .iter()
     .map(|(t, v)| (*t, (*v).to_owned()))
@@ -403,7 +405,7 @@ fn adj_rib_out_statistics_only_when_adj_rib_out_is_monitored() {
         &stats.peers[0],
         Views::of(&[View::AdjRibOutPost]),
     ));
-    let tail: Vec<(u16, String)> = got.into_iter().skip(14).collect();
+    let tail: Vec<(u16, String)> = got.into_iter().skip(15).collect();
     let want: Vec<(u16, String)> = [
         (14, "25"),
         (15, "20"),
@@ -430,7 +432,7 @@ fn statistics_cover_only_reported_peers_and_decode() {
                 report.peer.address(),
                 IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2))
             );
-            assert_eq!(report.stats.len(), 14);
+            assert_eq!(report.stats.len(), 15);
         }
         other => panic!("not a statistics report: {other:?}"),
     }

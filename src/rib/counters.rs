@@ -64,6 +64,9 @@ pub struct PeerCounters {
     pub duplicates: u64,
     /// Withdrawals of prefixes we did not have (type 2).
     pub unknown_withdrawals: u64,
+    /// UPDATEs that changed nothing: every prefix they announce a
+    /// duplicate, every one they withdraw unknown (type 13).
+    pub duplicate_updates: u64,
     /// AS-path loops (type 4).
     pub as_path_loops: u64,
     /// CLUSTER_LIST loops (type 3).

@@ -27,6 +27,11 @@ pub(super) fn announced_groups(update: &Update) -> Vec<(Family, Option<NextHop>,
     groups
 }
 
+/// Number of prefixes `update` announces, in the families the rib holds.
+pub(super) fn announced_prefixes(update: &Update) -> usize {
+    announced_groups(update).iter().map(|g| g.2.len()).sum()
+}
+
 /// One announced route into Adj-RIB-In and, unless it loops, Loc-RIB.
 ///
 /// An accepted route lives in Loc-RIB only (it is the peer's pre- and

@@ -268,7 +268,7 @@ impl Rib {
         };
         let accept_all = policy.import_accepts_all(&from.source_peer);
         if update.treat_as_withdraw().is_some() {
-            let announced: usize = announced_groups(update).iter().map(|g| g.2.len()).sum();
+            let announced = announced_prefixes(update);
             from.counters.treat_as_withdraw_updates += 1;
             from.counters.treat_as_withdraw_prefixes += announced as u64;
         }
@@ -279,6 +279,7 @@ impl Rib {
                 Some(crate::wire::bgp::MpUnreach::Prefixes { withdrawn, .. }) => withdrawn.len(),
                 _ => 0,
             };
+        let duplicates_before = from.counters.duplicates + from.counters.unknown_withdrawals;
         for (i, (family, nlri)) in update.withdrawals().enumerate() {
             if family_index(family).is_none() {
                 continue;
@@ -340,6 +341,13 @@ impl Rib {
                     }
                     store.release(attrs);
                 }
+            }
+            // A whole UPDATE of duplicates (End-of-RIB, with no prefix,
+            // is not one).
+            let prefixes = explicit + announced_prefixes(update);
+            let duplicates = from.counters.duplicates + from.counters.unknown_withdrawals;
+            if prefixes > 0 && duplicates - duplicates_before == prefixes as u64 {
+                from.counters.duplicate_updates += 1;
             }
         }
         if self.monitors.wants(View::AdjRibInPost) {
@@ -670,5 +678,5 @@ mod inbound;
 #[path = "outbound.rs"]
 mod outbound;
 
-use inbound::{announced_groups, import_decision, install};
+use inbound::{announced_groups, announced_prefixes, import_decision, install};
 use outbound::{advertise, export_policy, exported, exported_base, release_cache, ExportCache};

@@ -425,6 +425,8 @@ fn counters_follow_duplicates_loops_and_treat_as_withdraw() {
     );
     let counters = *rib.counters(peer).expect("peer is up");
     assert_eq!(counters.duplicates, 3);
+    // The second UPDATE changed nothing (BMP type 13); the others did.
+    assert_eq!(counters.duplicate_updates, 1);
     assert_eq!(counters.as_path_loops, 1);
     // A loop is not a policy rejection (BMP type 0).
     assert_eq!(counters.rejected, 0);
@@ -455,6 +457,14 @@ fn counters_follow_duplicates_loops_and_treat_as_withdraw() {
         },
     );
     assert_eq!(rib.counters(peer).map(|c| c.unknown_withdrawals), Some(1));
+    // That withdrawal changed nothing either: a duplicate UPDATE. One
+    // with a new prefix among duplicates is not, nor an End-of-RIB.
+    assert_eq!(rib.counters(peer).map(|c| c.duplicate_updates), Some(2));
+    rib.update(peer, &announcement(prefixes(4), 65002, next_hop));
+    rib.update(peer, &Update::default());
+    assert_eq!(rib.counters(peer).map(|c| c.duplicate_updates), Some(2));
+    rib.update(peer, &announcement(prefixes(4), 65002, next_hop));
+    assert_eq!(rib.counters(peer).map(|c| c.duplicate_updates), Some(3));
 }
 
 #[test]
