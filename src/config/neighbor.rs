@@ -460,10 +460,11 @@ pub(crate) fn neighbor(
         families,
         graceful_restart: {
             let gr = graceful_restart(&raw.graceful_restart.config, hold_time);
-            if gr.enabled {
+            if gr.enabled && gr.long_lived_enabled {
                 notes.warn(format!(
-                    "{key}.graceful-restart: the capability is advertised, but bgpd does not \
-                     act as a helper yet: a restarting peer's routes are withdrawn at once"
+                    "{key}.graceful-restart.long-lived-enabled: the capability is advertised, \
+                     but bgpd keeps a restarting peer's routes for its restart time only \
+                     (no long-lived stale routes)"
                 ));
             }
             gr

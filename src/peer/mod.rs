@@ -395,6 +395,9 @@ impl Peer {
             };
             self.apply(second, actions).await;
         }
+        // The task ends with the neighbor: nothing is kept for it.
+        self.tell_rib(PeerEvent::Removed { peer: self.address })
+            .await;
     }
 
     fn slot(&self, second: bool) -> Option<&Slot> {

@@ -125,12 +125,19 @@ pub enum PeerEvent {
         /// Which family.
         family: Family,
     },
-    /// The session left Established; the neighbor's routes are withdrawn.
+    /// The session left Established; the neighbor's routes are withdrawn,
+    /// or kept stale while it restarts (graceful restart).
     Down {
         /// Which neighbor.
         peer: PeerId,
         /// Why.
         reason: DownReason,
+    },
+    /// The neighbor is no longer configured: routes kept for it across a
+    /// graceful restart are withdrawn.
+    Removed {
+        /// Which neighbor.
+        peer: PeerId,
     },
 }
 

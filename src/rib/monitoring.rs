@@ -222,7 +222,7 @@ pub fn receive_context(negotiated: &Negotiated) -> Negotiated {
 
 /// The prefix as the view encodes it: with its path id where `cx` sends
 /// path ids.
-fn view_nlri(prefix: ipnet::IpNet, path_id: u32, cx: &Negotiated) -> Nlri {
+pub(super) fn view_nlri(prefix: ipnet::IpNet, path_id: u32, cx: &Negotiated) -> Nlri {
     if cx.add_path_send.contains(&family_of(&prefix)) {
         Nlri::with_path_id(prefix, path_id)
     } else {

@@ -20,7 +20,7 @@ use super::export::{export, Target};
 use super::hash::FxHashMap;
 use super::import::{self, ImportRules};
 use super::monitor::View;
-use super::monitoring::{loc_rib_context, receive_context, Monitors};
+use super::monitoring::{loc_rib_context, receive_context, view_nlri, Monitors};
 use super::table::{
     family_index, family_of, AdjRibIn, AdjRibOut, Announced, Destination, Installed, LocRib, Path,
     PostPolicy, PrePolicy, ReceivedRoute, Source, FAMILIES,
@@ -70,6 +70,8 @@ pub struct Rib {
     /// Peers keep their kept-back pre-policy attributes (BMP monitors the
     /// pre-policy Adj-RIB-Out, or did until the last event).
     pre_tracked: bool,
+    /// Routes kept across a peer's graceful restart, per peer.
+    stale: FxHashMap<PeerId, graceful::Stale>,
 }
 
 impl Rib {
@@ -92,6 +94,7 @@ impl Rib {
             monitors: Monitors::default(),
             policy: Arc::new(PolicyEngine::default()),
             pre_tracked: false,
+            stale: FxHashMap::default(),
         }
     }
 
@@ -102,13 +105,13 @@ impl Rib {
         let mut outgoing = self.peer_down(info.peer);
         let neighbor = &info.neighbor;
         let external = neighbor.peer_type == PeerType::External;
-        let source = Arc::new(Source {
+        let source = Source {
             peer: Some(info.peer),
             router_id: info.peer_id,
             peer_as: info.peer_as,
             external,
             route_reflector_client: neighbor.route_reflector_client,
-        });
+        };
         let rules = ImportRules {
             local_as: info.local_as,
             external,
@@ -130,15 +133,22 @@ impl Rib {
             local_address: info.local.ip(),
             route_server_client: neighbor.route_server_client,
         };
+        // Routes kept across a graceful restart are taken over.
+        let taken_over = self.take_over(&info, &source, &mut outgoing);
+        let resumed = taken_over.is_some();
+        let (source, rib_in, counters) = taken_over.unwrap_or_else(|| {
+            let fresh = (AdjRibIn::default(), PeerCounters::default());
+            (Arc::new(source), fresh.0, fresh.1)
+        });
         let mut peer = Peer {
             target: Target::from_session(&info, &self.global),
             info,
             source,
             rules,
-            rib_in: AdjRibIn::default(),
+            rib_in,
             rib_out: AdjRibOut::default(),
             kept_back: rib_out_pre::KeptBack::new(self.monitors.wants(View::AdjRibOutPre)),
-            counters: PeerCounters::default(),
+            counters,
             send_max: [1; 2],
             source_peer,
             target_peer,
@@ -203,6 +213,9 @@ impl Rib {
         tracing::debug!(peer = %id, messages = messages.len(), "initial table");
         self.monitors.peer_up(&peer.info);
         self.peers.insert(id, peer);
+        if resumed {
+            self.monitor_taken_over(id);
+        }
         self.publish_pre_policy_table(id);
         outgoing.push((id, messages));
         outgoing
@@ -260,12 +273,16 @@ impl Rib {
             peers,
             seq,
             policy,
+            stale,
             ..
         } = self;
         let Some(from) = peers.get_mut(&peer) else {
             tracing::debug!(%peer, "UPDATE from a peer that is not up");
             return;
         };
+        // Routes received again after a graceful restart are no longer
+        // stale.
+        let mut stale = stale.get_mut(&peer);
         let accept_all = policy.import_accepts_all(&from.source_peer);
         if update.treat_as_withdraw().is_some() {
             let announced = announced_prefixes(update);
@@ -285,18 +302,10 @@ impl Rib {
                 continue;
             }
             let key = (nlri.prefix, nlri.path_id.unwrap_or(0));
-            if let Some(path) = loc.remove(&key.0, &from.source, key.1) {
-                from.counters.adj_rib_in.sub(family);
-                from.counters.loc_rib.sub(family);
-                store.release(path.attrs);
-                if let Some(pre) = from.rib_in.modified.remove(&key) {
-                    store.release(pre);
-                }
-                touched.push(key.0);
-            } else if let Some(route) = from.rib_in.rejected.remove(&key) {
-                from.counters.adj_rib_in.sub(family);
-                store.release(route.attrs);
-            } else if i < explicit {
+            if let Some(stale) = stale.as_deref_mut() {
+                stale.refresh(family, &key);
+            }
+            if !graceful::withdraw(store, loc, from, family, &key, touched) && i < explicit {
                 from.counters.unknown_withdrawals += 1;
             }
         }
@@ -325,6 +334,9 @@ impl Rib {
                     let rejected = import::check_loops(&attrs, &from.rules);
                     for nlri in prefixes {
                         *seq += 1;
+                        if let Some(stale) = stale.as_deref_mut() {
+                            stale.refresh(family, &(nlri.prefix, nlri.path_id.unwrap_or(0)));
+                        }
                         let (post, rejected) = match rejected {
                             None if !accept_all => import_decision(
                                 store,
@@ -352,6 +364,9 @@ impl Rib {
         }
         if self.monitors.wants(View::AdjRibInPost) {
             self.monitor_post_policy(peer, update);
+        }
+        if let Some(family) = update.is_end_of_rib() {
+            self.end_of_rib_received(peer, family, touched);
         }
     }
 
@@ -390,6 +405,7 @@ impl Rib {
         let Some(mut gone) = self.peers.remove(&peer) else {
             return Vec::new();
         };
+        self.session_gone(peer);
         gone.kept_back.untrack(&mut self.store);
         let mut removed = Vec::new();
         if gone.counters.loc_rib.total() > 0 {
@@ -674,6 +690,10 @@ mod rib_out_pre_paths;
 
 #[path = "inbound.rs"]
 mod inbound;
+
+#[path = "graceful.rs"]
+mod graceful;
+pub use graceful::{now as graceful_now, STALE_PATH_TIME};
 
 #[path = "outbound.rs"]
 mod outbound;

@@ -60,6 +60,7 @@ pub async fn run(
     let mut requests_open = true;
     loop {
         let dumping = task.rib.monitors().dumping();
+        let stale = task.rib.next_stale_deadline();
         tokio::select! {
             event = events.recv() => match event {
                 Some(event) => task.events(event, &mut events),
@@ -79,12 +80,24 @@ pub async fn run(
                 None => requests_open = false,
             },
             () = tokio::time::sleep(DUMP_POLL), if dumping => task.rib.prune_subscribers(),
+            () = until(stale), if stale.is_some() => {
+                let outgoing = task.rib.expire_stale(super::state::graceful_now());
+                task.deliver(outgoing);
+            }
         }
         if task.rib.monitors().dumping() {
             task.rib.dump_step(DUMP_CHUNK);
         }
     }
     tracing::debug!("rib task: every sender dropped");
+}
+
+/// Sleeps until `deadline` (a graceful restart timer); never without one.
+async fn until(deadline: Option<std::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+        None => std::future::pending().await,
+    }
 }
 
 impl Task {
@@ -299,10 +312,11 @@ impl Task {
                     .cloned()
                     .or_else(|| self.departed.remove(&peer));
                 if let Some(info) = info {
-                    rib.monitors_mut().peer_down(&info, reason);
+                    rib.monitors_mut().peer_down(&info, reason.clone());
                 }
-                rib.peer_down(peer)
+                rib.session_down(peer, &reason)
             }
+            PeerEvent::Removed { peer } => rib.forget_stale(peer),
         };
         self.deliver(outgoing);
     }

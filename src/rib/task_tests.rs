@@ -586,3 +586,6 @@ mod multipath;
 
 #[path = "policy_tests.rs"]
 mod policy;
+
+#[path = "graceful_tests.rs"]
+mod graceful;

@@ -17,14 +17,20 @@ fn bind_interface_is_listed_as_not_supported() {
 }
 
 #[test]
-fn graceful_restart_warns_that_bgpd_is_not_a_helper() {
+fn only_long_lived_graceful_restart_warns() {
+    // bgpd is a graceful restart helper: no warning for the capability.
     let c = ok(&neighbor(
         "[neighbors.graceful-restart.config]\nenabled = true\n",
     ));
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    // Long-lived graceful restart is advertised, not acted on.
+    let c = ok(&neighbor(
+        "[neighbors.graceful-restart.config]\nenabled = true\nlong-lived-enabled = true\n",
+    ));
     assert!(
-        c.warnings
-            .iter()
-            .any(|w| w.starts_with("neighbors[0].graceful-restart:") && w.contains("helper")),
+        c.warnings.iter().any(|w| w
+            .starts_with("neighbors[0].graceful-restart.long-lived-enabled:")
+            && w.contains("long-lived")),
         "{:?}",
         c.warnings
     );
