@@ -253,7 +253,12 @@ fn init_logging(args: &Args) -> bgpd::api::LogLevel {
     if args.log_plain {
         tracing_subscriber::registry()
             .with(filter)
-            .with(stdlog.then(tracing_subscriber::fmt::layer))
+            // Colours on a terminal only: a file or the journal gets plain
+            // text, as gobgpd's -p gives.
+            .with(stdlog.then(|| {
+                let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+                tracing_subscriber::fmt::layer().with_ansi(terminal)
+            }))
             .with(syslog.map(|syslog| {
                 tracing_subscriber::fmt::layer()
                     .with_ansi(false)

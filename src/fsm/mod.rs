@@ -34,8 +34,8 @@ use bytes::Bytes;
 
 use crate::rib::event::DownReason;
 use crate::wire::bgp::{
-    self, CeaseSubcode, DecodeError, ErrorCode, FsmSubcode, Message, Negotiated, Notification,
-    Open, Update,
+    self, Capability, CeaseSubcode, DecodeError, ErrorCode, FsmSubcode, Message, Negotiated,
+    Notification, Open, Update,
 };
 
 mod check;
@@ -393,11 +393,30 @@ impl Fsm {
     /// Ends the connection after an error: Idle with the IdleHold timer,
     /// after which the FSM starts again by itself (gobgpd's
     /// `idle-hold-time-after-reset`).
+    ///
+    /// No idle hold after an established session with graceful restart
+    /// on both sides (RFC 4724): the peer comes back at once, its routes
+    /// kept stale for it only for its Restart Time.
     fn reset(&mut self, now: Instant) {
+        let graceful = self.state == State::Established && self.graceful_restart();
         self.stop_timers();
         self.session = None;
         self.state = State::Idle;
-        self.idle_hold = Some(now + self.settings.idle_hold_time);
+        let hold = if graceful {
+            Duration::ZERO
+        } else {
+            self.settings.idle_hold_time
+        };
+        self.idle_hold = Some(now + hold);
+    }
+
+    /// Both OPENs of this connection carry the graceful restart capability.
+    fn graceful_restart(&self) -> bool {
+        let has = |open: &Open| {
+            open.capabilities()
+                .any(|c| matches!(c, Capability::GracefulRestart(_)))
+        };
+        has(&self.settings.open) && self.received.as_ref().is_some_and(|(open, _)| has(open))
     }
 
     /// Timer expiry (events 9–13), per state:

@@ -607,6 +607,44 @@ fn idle_hold_timer_restarts_the_fsm_after_a_reset() {
 }
 
 #[test]
+fn no_idle_hold_after_a_session_with_graceful_restart_on_both_sides() {
+    let gr = || {
+        Capability::GracefulRestart(bgp::GracefulRestart {
+            flags: 0,
+            restart_time: 120,
+            families: Vec::new(),
+        })
+    };
+    let now = Instant::now();
+    let mut ours = settings();
+    ours.open.parameters = vec![OptionalParameter::Capabilities(vec![
+        Capability::FourOctetAs(65001),
+        gr(),
+    ])];
+    let mut theirs = peer_open(65002, 90, PEER_ID);
+    theirs.parameters = vec![OptionalParameter::Capabilities(vec![
+        Capability::FourOctetAs(65002),
+        gr(),
+    ])];
+    let mut fsm = open_sent(ours.clone(), now);
+    fsm.handle(now, Event::Message(raw(Message::Open(theirs))));
+    fsm.handle(now, Event::Message(raw(Message::Keepalive)));
+    assert_eq!(fsm.state(), State::Established);
+    fsm.handle(now, Event::ConnectionFailed);
+    assert_eq!(fsm.next_deadline(), Some(now), "restarts at once");
+    fsm.handle(now, Event::Timeout);
+    assert_eq!(fsm.state(), State::Active);
+
+    // Only we advertise it: the usual idle hold.
+    let mut fsm = open_sent(ours, now);
+    let plain = peer_open(65002, 90, PEER_ID);
+    fsm.handle(now, Event::Message(raw(Message::Open(plain))));
+    fsm.handle(now, Event::Message(raw(Message::Keepalive)));
+    fsm.handle(now, Event::ConnectionFailed);
+    assert_eq!(fsm.next_deadline(), Some(now + 30 * SECOND));
+}
+
+#[test]
 fn stop_in_established_sends_cease_and_stays_idle() {
     let now = Instant::now();
     let mut fsm = established(now);
