@@ -314,8 +314,9 @@ fn family_gauges<'a>(
 /// counters (9/10 per negotiated family the rib counts), and 14–17 when
 /// `views` holds an Adj-RIB-Out view.
 ///
-/// Not sent: 6 (AS_CONFED loops): bgpd has no confederations, so it never
-/// invalidates an UPDATE for one.
+/// Not sent: 6 (AS_CONFED loops): bgpd is in no confederation, so an
+/// AS_CONFED segment from an external peer is a malformed AS_PATH (RFC
+/// 5065 §5), counted in 11/12, not a loop.
 pub fn peer_stats(peer: &PeerStats, views: Views) -> Vec<Stat> {
     use StatType::*;
     let c = &peer.counters;

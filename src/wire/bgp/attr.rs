@@ -18,7 +18,7 @@ use std::net::Ipv4Addr;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::aspath::AsPath;
+use super::aspath::{AsPath, Segment, SegmentType};
 use super::community::{self, Community, ExtendedCommunity, LargeCommunity};
 use super::error::{attribute_bytes, AttrAction, AttrError, DecodeError, EncodeError};
 use super::mp::{MpReach, MpUnreach};
@@ -335,10 +335,19 @@ impl PathAttribute {
                 [_] => return Err(malformed(DecodeError::InvalidOriginAttribute(attr()))),
                 _ => return Err(length_error()),
             },
-            AttrType::AsPath => AttrValue::AsPath(
-                AsPath::decode(&value, cx.four_octet_as)
-                    .map_err(|_| malformed(DecodeError::MalformedAsPath))?,
-            ),
+            AttrType::AsPath => {
+                let path = AsPath::decode(&value, cx.four_octet_as)
+                    .map_err(|_| malformed(DecodeError::MalformedAsPath))?;
+                // RFC 5065 §5: confederation segments from outside the
+                // confederation (bgpd is in none) are a malformed AS_PATH.
+                let confed = |s: &Segment| {
+                    matches!(s.kind, SegmentType::ConfedSequence | SegmentType::ConfedSet)
+                };
+                if cx.external && path.segments.iter().any(confed) {
+                    return Err(malformed(DecodeError::MalformedAsPath));
+                }
+                AttrValue::AsPath(path)
+            }
             AttrType::NextHop => {
                 let next_hop = Ipv4Addr::from(u32_value()?);
                 // RFC 4271 §6.3: not a valid unicast address is 3/8.

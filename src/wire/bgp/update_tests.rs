@@ -324,6 +324,23 @@ fn malformed_as_path_is_treat_as_withdraw_and_notification_3_11() {
     assert_eq!(code(&e.error), (3, 11));
 }
 
+/// RFC 5065 §5: confederation segments from a peer outside the
+/// confederation (bgpd is in none: any external peer) are a malformed
+/// AS_PATH; from an internal peer they are kept.
+#[test]
+fn confederation_segments_from_an_external_peer_are_treat_as_withdraw() {
+    let confed = format!("{ORIGIN} 40 02 04 03 01 fde8 {NEXT_HOP}");
+    let external = Negotiated {
+        external: true,
+        ..Negotiated::default()
+    };
+    let e = single_error(&confed, &external);
+    assert_eq!(e.action, AttrAction::TreatAsWithdraw);
+    assert_eq!(code(&e.error), (3, 11));
+    let update = Update::decode(body("", &confed, NLRI), &Negotiated::default()).expect("decodes");
+    assert!(update.errors.is_empty(), "{:?}", update.errors);
+}
+
 #[test]
 fn next_hop_of_wrong_length_is_treat_as_withdraw() {
     let e = single_error(
