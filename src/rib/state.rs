@@ -282,7 +282,11 @@ impl Rib {
         };
         // Routes received again after a graceful restart are no longer
         // stale.
-        let mut stale = stale.get_mut(&peer);
+        let mut stale = if stale.is_empty() {
+            None
+        } else {
+            stale.get_mut(&peer)
+        };
         let accept_all = policy.import_accepts_all(&from.source_peer);
         if update.treat_as_withdraw().is_some() {
             let announced = announced_prefixes(update);
@@ -311,6 +315,7 @@ impl Rib {
         }
         if update.treat_as_withdraw().is_none() {
             let groups = announced_groups(update);
+            let announced: usize = groups.iter().map(|g| g.2.len()).sum();
             if !groups.is_empty() {
                 let prepared = sets.len() == groups.len();
                 let mut sets = sets.drain(..);
@@ -356,7 +361,7 @@ impl Rib {
             }
             // A whole UPDATE of duplicates (End-of-RIB, with no prefix,
             // is not one).
-            let prefixes = explicit + announced_prefixes(update);
+            let prefixes = explicit + announced;
             let duplicates = from.counters.duplicates + from.counters.unknown_withdrawals;
             if prefixes > 0 && duplicates - duplicates_before == prefixes as u64 {
                 from.counters.duplicate_updates += 1;
