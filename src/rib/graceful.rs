@@ -207,18 +207,38 @@ impl Holder<'_> {
             false
         }
     }
+}
 
-    /// Withdraws every key of `keys` (of `family`).
-    fn withdraw_all(
+impl Away {
+    /// Withdraws the stale routes `stale` holds of each family `gone`
+    /// selects, their prefixes appended to `touched`.
+    fn withdraw(
         &mut self,
         store: &mut AttrStore,
         loc: &mut LocRib,
-        family: Family,
-        keys: impl IntoIterator<Item = RouteKey>,
+        stale: &mut Stale,
+        gone: impl Fn(Family) -> bool,
         touched: &mut Vec<IpNet>,
     ) {
-        for key in keys {
-            self.withdraw(store, loc, family, &key, touched);
+        let mut holder = Holder {
+            source: &self.source,
+            rib_in: &mut self.rib_in,
+            counters: &mut self.counters,
+        };
+        for family in FAMILIES.into_iter().filter(|f| gone(*f)) {
+            for key in stale.take(family) {
+                holder.withdraw(store, loc, family, &key, touched);
+            }
+        }
+    }
+
+    /// Gives back what is left (nothing once every stale route went).
+    fn release(mut self, store: &mut AttrStore) {
+        for (_, route) in self.rib_in.rejected.drain() {
+            store.release(route.attrs);
+        }
+        for (_, pre) in self.rib_in.modified.drain() {
+            store.release(pre);
         }
     }
 }
@@ -273,40 +293,32 @@ impl Rib {
         for announced in gone.rib_out.into_entries() {
             self.store.release(announced.attrs);
         }
-        let mut keys = keys_of(&self.loc, &gone.source, &gone.rib_in);
-        let mut touched = Vec::new();
-        let mut holder = Holder {
-            source: &gone.source,
-            rib_in: &mut gone.rib_in,
-            counters: &mut gone.counters,
+        let mut stale = Stale {
+            keys: keys_of(&self.loc, &gone.source, &gone.rib_in),
+            deadline: now() + retention.restart_time,
+            away: None,
         };
-        for (family, set) in FAMILIES.into_iter().zip(keys.iter_mut()) {
-            if !retention.families.contains(&family) {
-                let set = std::mem::take(set);
-                holder.withdraw_all(&mut self.store, &mut self.loc, family, set, &mut touched);
-            }
-        }
-        let kept: usize = keys.iter().map(FxHashSet::len).sum();
+        let mut away = Away {
+            source: gone.source,
+            rib_in: gone.rib_in,
+            counters: PeerCounters {
+                adj_rib_in: gone.counters.adj_rib_in,
+                loc_rib: gone.counters.loc_rib,
+                ..PeerCounters::default()
+            },
+        };
+        let mut touched = Vec::new();
+        let (store, loc) = (&mut self.store, &mut self.loc);
+        let kept = |f: Family| retention.families.contains(&f);
+        away.withdraw(store, loc, &mut stale, |f| !kept(f), &mut touched);
+        let routes: usize = stale.keys.iter().map(FxHashSet::len).sum();
         tracing::info!(
             %peer,
-            routes = kept,
+            routes,
             restart_time = retention.restart_time.as_secs(),
             "graceful restart: the peer's routes are kept, stale, until it is back"
         );
-        let counters = PeerCounters {
-            adj_rib_in: gone.counters.adj_rib_in,
-            loc_rib: gone.counters.loc_rib,
-            ..PeerCounters::default()
-        };
-        let stale = Stale {
-            keys,
-            deadline: now() + retention.restart_time,
-            away: Some(Away {
-                source: gone.source,
-                rib_in: gone.rib_in,
-                counters,
-            }),
-        };
+        stale.away = Some(away);
         self.stale.insert(peer, stale);
         self.decide_and_export(touched)
     }
@@ -328,24 +340,14 @@ impl Rib {
             && away.source.external == source.external
             && away.source.route_reflector_client == source.route_reflector_client;
         let preserved = if same { preserved(info) } else { Vec::new() };
+        let back = |f: Family| preserved.contains(&f) && info.negotiated.families.contains(&f);
         let mut touched = Vec::new();
-        let mut holder = Holder {
-            source: &away.source,
-            rib_in: &mut away.rib_in,
-            counters: &mut away.counters,
-        };
-        for family in FAMILIES {
-            if !preserved.contains(&family) || !info.negotiated.families.contains(&family) {
-                let keys = stale.take(family);
-                holder.withdraw_all(&mut self.store, &mut self.loc, family, keys, &mut touched);
-            }
-        }
+        let (store, loc) = (&mut self.store, &mut self.loc);
+        away.withdraw(store, loc, &mut stale, |f| !back(f), &mut touched);
         outgoing.extend(self.decide_and_export(touched));
         if !same {
             tracing::info!(peer = %info.peer, "graceful restart: the peer came back as another speaker; its stale routes are withdrawn");
-            for (_, route) in away.rib_in.rejected.drain() {
-                self.store.release(route.attrs);
-            }
+            away.release(&mut self.store);
             return None;
         }
         if !stale.is_empty() {
@@ -468,21 +470,9 @@ impl Rib {
             return self.decide_and_export(touched);
         };
         let mut touched = Vec::new();
-        let mut holder = Holder {
-            source: &away.source,
-            rib_in: &mut away.rib_in,
-            counters: &mut away.counters,
-        };
-        for family in FAMILIES {
-            let keys = stale.take(family);
-            holder.withdraw_all(&mut self.store, &mut self.loc, family, keys, &mut touched);
-        }
-        for (_, route) in away.rib_in.rejected.drain() {
-            self.store.release(route.attrs);
-        }
-        for (_, pre) in away.rib_in.modified.drain() {
-            self.store.release(pre);
-        }
+        let (store, loc) = (&mut self.store, &mut self.loc);
+        away.withdraw(store, loc, &mut stale, |_| true, &mut touched);
+        away.release(&mut self.store);
         self.decide_and_export(touched)
     }
 
