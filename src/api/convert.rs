@@ -86,6 +86,7 @@ pub fn path(route: &Route, family_of: Family, now: SystemTime) -> proto::Path {
         source_asn: source.map_or(0, |s| s.asn),
         source_id: source.map_or_else(String::new, |s| s.router_id.to_string()),
         filtered: route.filtered,
+        stale: route.stale,
         is_from_external: source.is_some_and(|s| s.external),
         neighbor_ip: source.map_or_else(String::new, |s| s.address.to_string()),
         identifier: route.path_id,

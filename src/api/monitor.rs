@@ -204,6 +204,7 @@ fn table_event(
                     attrs: Arc::clone(&attrs),
                     best: view == View::LocRib,
                     filtered: false,
+                    stale: false,
                     source,
                 };
                 let mut path = convert::path(&route, family, at);
@@ -233,6 +234,7 @@ fn table_event(
                 attrs: Arc::clone(&empty),
                 best: false,
                 filtered: false,
+                stale: false,
                 source,
             };
             let mut path = convert::path(&route, family, at);

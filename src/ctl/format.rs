@@ -86,9 +86,14 @@ pub fn rib(destinations: &[proto::Destination], listing: Listing, now: SystemTim
         .map(|(destination, path)| {
             let shown = attrs::show(path);
             Row {
-                best: match (listing, path.best) {
-                    (Listing::Global, true) => "*>",
-                    (Listing::Global, false) => "*",
+                // gobgp's markers: S for a path kept across its peer's
+                // graceful restart, then * (and > for the best).
+                best: match (listing, path.stale, path.best) {
+                    (Listing::Global, false, true) => "*>",
+                    (Listing::Global, false, false) => "*",
+                    (Listing::Global, true, true) => "S*>",
+                    (Listing::Global, true, false) => "S*",
+                    (_, true, _) => "S",
                     _ => "",
                 },
                 id: match listing {
@@ -344,6 +349,18 @@ mod tests {
                     *> 10.0.0.0/24          192.0.2.2            65002                00:01:04   [{Origin: ?} {Med: 10}]\n\
                     *  10.9.0.0/24          0.0.0.0                                   00:01:04   [{Origin: ?} {Med: 10}]\n";
         assert_eq!(table, want);
+    }
+
+    #[test]
+    fn a_stale_path_is_marked_s() {
+        let mut stale = path("10.0.0.0", 24, "192.0.2.2", &[65002], true);
+        stale.stale = true;
+        let table = rib(
+            &[destination("10.0.0.0/24", vec![stale])],
+            Listing::Global,
+            at(1064),
+        );
+        assert!(table.contains("\nS*>10.0.0.0/24 "), "{table}");
     }
 
     #[test]

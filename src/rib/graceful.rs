@@ -142,6 +142,8 @@ pub(super) struct Stale {
 /// What a session that went down with its routes kept held.
 #[derive(Debug)]
 pub(super) struct Away {
+    /// When the session that went down had come up (the routes' age).
+    since: std::time::SystemTime,
     source: Arc<Source>,
     rib_in: AdjRibIn,
     counters: PeerCounters,
@@ -299,6 +301,7 @@ impl Rib {
             away: None,
         };
         let mut away = Away {
+            since: gone.info.established_at,
             source: gone.source,
             rib_in: gone.rib_in,
             counters: PeerCounters {
@@ -482,6 +485,22 @@ impl Rib {
         if self.stale.get(&peer).is_some_and(|s| s.away.is_none()) {
             self.stale.remove(&peer);
         }
+    }
+
+    /// When the session of `peer` that went down with its routes kept had
+    /// come up, while it is away.
+    pub fn away_since(&self, peer: PeerId) -> Option<std::time::SystemTime> {
+        self.stale.get(&peer)?.away.as_ref().map(|a| a.since)
+    }
+
+    /// `key` of `peer` is a route kept across its graceful restart and
+    /// not received again yet.
+    pub fn is_stale(&self, peer: PeerId, key: &RouteKey) -> bool {
+        self.stale.get(&peer).is_some_and(|s| {
+            family_index(family_of(&key.0))
+                .and_then(|i| s.keys.get(i))
+                .is_some_and(|keys| keys.contains(key))
+        })
     }
 
     /// Stale routes kept for `peer`, away or back (tests).

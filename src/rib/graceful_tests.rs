@@ -104,6 +104,23 @@ fn v4_routes(rib: &Rib) -> usize {
     rib.loc_rib().prefixes(Family::IPV4_UNICAST)
 }
 
+/// Loc-RIB's IPv4 paths as the API lists them.
+fn global_paths(rib: &mut Rib) -> Vec<crate::rib::query::Route> {
+    use crate::rib::query::{Query, Table};
+    let (reply, mut answer) = tokio::sync::oneshot::channel();
+    rib.query(Query::Paths {
+        table: Table::Global,
+        family: Family::IPV4_UNICAST,
+        reply,
+    });
+    answer.try_recv().expect("answered").expect("Loc-RIB")
+}
+
+/// How many of Loc-RIB's IPv4 paths the API shows stale.
+fn stale_paths(rib: &mut Rib) -> usize {
+    global_paths(rib).iter().filter(|r| r.stale).count()
+}
+
 fn again(rib: &mut Rib, forwarding: bool) -> Outgoing {
     let config = config::parse(GR_CONFIG, "gr.toml").expect("parses");
     rib.peer_up(a_session(&config, forwarding))
@@ -116,6 +133,14 @@ fn a_restarting_peers_routes_are_kept_until_its_end_of_rib() {
     assert_eq!(changes_for(&out, b), (0, 0), "B sees no change");
     assert_eq!((v4_routes(&rib), rib.stale_len(a)), (3, 3));
     assert!(rib.session(a).is_none(), "A's session is gone");
+    // Listed stale, aged from when the session that went down came up.
+    let paths = global_paths(&mut rib);
+    assert_eq!(paths.iter().filter(|r| r.stale).count(), 3);
+    let ages: Vec<_> = paths.iter().map(|r| r.source.map(|s| s.since)).collect();
+    assert!(
+        ages.iter().all(|at| *at > Some(SystemTime::UNIX_EPOCH)),
+        "{ages:?}"
+    );
 
     // Back: its stale routes are taken over, not sent back to it.
     let out = again(&mut rib, true);
@@ -133,11 +158,13 @@ fn a_restarting_peers_routes_are_kept_until_its_end_of_rib() {
     let out = rib.update(a, &longer);
     assert_eq!(changes_for(&out, b), (0, 1));
     assert_eq!(rib.stale_len(a), 1);
+    assert_eq!(stale_paths(&mut rib), 1, "the API marks the stale path");
 
     // End-of-RIB: the third, not received again, goes.
     let out = rib.update(a, &Update::default());
     assert_eq!(changes_for(&out, b), (1, 0));
     assert_eq!((v4_routes(&rib), rib.stale_len(a)), (2, 0));
+    assert_eq!(stale_paths(&mut rib), 0);
     assert_eq!(rib.counters(a).map(|c| c.adj_rib_in.total()), Some(2));
     assert!(rib.next_stale_deadline().is_none());
 }

@@ -132,6 +132,8 @@ pub struct Route {
     pub best: bool,
     /// Kept out of Loc-RIB by a loop check or import policy (Adj-RIB-In).
     pub filtered: bool,
+    /// Kept across its peer's graceful restart, not received again yet.
+    pub stale: bool,
     /// The neighbor it came from; `None` when originated here.
     pub source: Option<PathSource>,
 }
@@ -202,7 +204,9 @@ impl Rib {
         let address = source.peer?;
         let since = self
             .session(address)
-            .map_or(SystemTime::UNIX_EPOCH, |info| info.established_at);
+            .map(|info| info.established_at)
+            .or_else(|| self.away_since(address))
+            .unwrap_or(SystemTime::UNIX_EPOCH);
         Some(PathSource {
             address,
             asn: source.peer_as,
@@ -226,6 +230,10 @@ impl Rib {
                             attrs: copy(&path.attrs),
                             best: Some(path.seq) == best,
                             filtered: false,
+                            stale: path
+                                .source
+                                .peer
+                                .is_some_and(|p| self.is_stale(p, &(prefix, path.path_id))),
                             source: self.path_source(&path.source),
                         });
                     }
@@ -253,6 +261,7 @@ impl Rib {
                         attrs: copy(&route.attrs),
                         best: false,
                         filtered: route.rejected.is_some(),
+                        stale: self.is_stale(peer, &(prefix, path_id)),
                         source: Some(source),
                     })
                     .collect())
@@ -271,6 +280,7 @@ impl Rib {
                             attrs: copy(&attrs),
                             best: false,
                             filtered: false,
+                            stale: false,
                             source: None,
                         });
                     }

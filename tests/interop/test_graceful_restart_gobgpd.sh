@@ -10,13 +10,14 @@
 # Asserts, in order:
 #  1. gobgpd originates N IPv4 prefixes: ExaBGP gets all of them from bgpd.
 #  2. gobgpd is killed (SIGKILL: its TCP connection just closes). bgpd logs
-#     that it keeps gobgpd's routes, and for 8 s ExaBGP loses none of them.
+#     that it keeps gobgpd's routes, and for 8 s ExaBGP loses none of them;
+#     the gobgp CLI against bgpd's API shows all of them stale.
 #  3. gobgpd starts again restarting (-r: R and Forwarding State bits set),
 #     holding only the second half of the prefixes before its session comes
 #     up (the neighbor starts admin-down and is enabled once they are
 #     added). After gobgpd's End-of-RIB, ExaBGP holds exactly the second
 #     half; bgpd withdrew the N/2 stale routes, and never withdrew from
-#     ExaBGP one of those gobgpd announced again.
+#     ExaBGP one of those gobgpd announced again; none shows stale.
 #  4. gobgpd is killed again and stays down: its routes stay 5 s more, then
 #     go when its restart time (15 s) ends.
 # Env: BGPD_BIN_DIR (default target/release), N, KEEP_WORK=1.
@@ -154,6 +155,14 @@ exa_gcheck all >/dev/null || {
   fail "ExaBGP lost gobgpd's routes while gobgpd restarted (bgpd did not keep them)"
 }
 log "8 s after gobgpd died ExaBGP still has all $N routes"
+# The gobgp CLI against bgpd's API shows them stale.
+stale_in_bgpd() {
+  nsx bgp gobgp -u 127.0.0.1 -p 50051 global rib -a ipv4 -j 2>/dev/null |
+    "$PY" -c 'import json, sys; print(sum(1 for ps in json.load(sys.stdin).values() for p in ps if p.get("stale")))'
+}
+stale=$(stale_in_bgpd)
+[ "$stale" = "$N" ] || fail "gobgp global rib on bgpd shows $stale stale paths, not $N"
+nsx bgp gobgp -u 127.0.0.1 -p 50051 global rib -a ipv4 2>/dev/null | head -3 >&2 || true
 bgpd_alive
 
 # 3. gobgpd restarts with half of its routes
@@ -176,6 +185,8 @@ again=$(withdrawn_since "$OFFSET" "$WORK/second-half.txt")
 [ "$again" -eq 0 ] ||
   fail "ExaBGP got $again withdrawals of routes gobgpd announced again after its restart"
 log "no withdrawal of the $((N / 2)) routes gobgpd kept; the other $((N / 2)) withdrawn"
+stale=$(stale_in_bgpd)
+[ "$stale" = 0 ] || fail "gobgp global rib on bgpd still shows $stale stale paths after gobgpd's End-of-RIB"
 
 # 4. gobgpd dies for good: its routes go with its restart time
 log "SIGKILL to gobgpd; it stays down"
