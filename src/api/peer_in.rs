@@ -2,9 +2,9 @@
 //! (address, AS, families, route-reflector and route-server client,
 //! allow-own-as, remove-private-as, replace-peer-as, ebgp-multihop, vrf)
 //! and a few more an API client may set (local AS, description,
-//! admin-down, passive mode, remote port, local address, timers). Other
-//! fields (apply-policy, graceful restart, add-paths, a password) are not
-//! read: such a neighbor belongs in the file.
+//! admin-down, a TCP MD5 password, passive mode, remote port, local
+//! address, timers). The `Peer` message bgpd serves has no apply-policy,
+//! graceful restart or add-paths: such a neighbor belongs in the file.
 
 use std::net::IpAddr;
 
@@ -60,6 +60,7 @@ fn spec(peer: &proto::Peer) -> Result<NeighborSpec, Status> {
     spec.local_as = conf.local_asn;
     spec.description = conf.description.clone();
     spec.admin_down = conf.admin_down;
+    spec.auth_password = conf.auth_password.clone();
     spec.vrf = conf.vrf.clone();
     spec.allow_own_as = small(conf.allow_own_as, "allow-own-as")?;
     spec.replace_peer_as = conf.replace_peer_as;

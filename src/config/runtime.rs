@@ -53,6 +53,8 @@ pub struct NeighborSpec {
     pub keepalive_interval: u64,
     /// `connect-retry` in seconds (0: 120).
     pub connect_retry: u64,
+    /// `auth-password` (TCP MD5; empty: none).
+    pub auth_password: String,
 }
 
 impl NeighborSpec {
@@ -79,6 +81,7 @@ impl NeighborSpec {
             hold_time: 0,
             keepalive_interval: 0,
             connect_retry: 0,
+            auth_password: String::new(),
         }
     }
 }
@@ -95,6 +98,7 @@ fn raw(spec: &NeighborSpec) -> RawNeighbor {
     config.local_as = set(spec.local_as, spec.local_as == 0);
     config.description = set(spec.description.clone(), spec.description.is_empty());
     config.admin_down = Some(spec.admin_down);
+    config.auth_password = set(spec.auth_password.clone(), spec.auth_password.is_empty());
     config.vrf = set(spec.vrf.clone(), spec.vrf.is_empty());
     config.remove_private_as = set(
         spec.remove_private_as.clone(),
@@ -186,7 +190,9 @@ mod tests {
         spec.families = vec!["ipv4-unicast".into(), "ipv6-unicast".into()];
         spec.route_reflector_client = true;
         spec.hold_time = 30;
+        spec.auth_password = "secret".into();
         let added = runtime_neighbor(&spec, &global()).expect("valid");
+        assert_eq!(added.auth_password.as_deref(), Some("secret"));
         assert_eq!(added.families.len(), 2);
         assert!(added.route_reflector_client);
         assert_eq!(added.timers.keepalive_interval.as_secs(), 10);
