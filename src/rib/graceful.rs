@@ -174,43 +174,6 @@ impl Stale {
     }
 }
 
-/// The parts of a peer's state a withdrawal changes.
-struct Holder<'a> {
-    source: &'a Arc<Source>,
-    rib_in: &'a mut AdjRibIn,
-    counters: &'a mut PeerCounters,
-}
-
-impl Holder<'_> {
-    /// Withdraws `key` of `family` as the peer would: out of Loc-RIB or
-    /// the rejected routes, counters kept. Whether it was held.
-    fn withdraw(
-        &mut self,
-        store: &mut AttrStore,
-        loc: &mut LocRib,
-        family: Family,
-        key: &RouteKey,
-        touched: &mut Vec<IpNet>,
-    ) -> bool {
-        if let Some(path) = loc.remove(&key.0, self.source, key.1) {
-            self.counters.adj_rib_in.sub(family);
-            self.counters.loc_rib.sub(family);
-            store.release(path.attrs);
-            if let Some(pre) = self.rib_in.modified.remove(key) {
-                store.release(pre);
-            }
-            touched.push(key.0);
-            true
-        } else if let Some(route) = self.rib_in.rejected.remove(key) {
-            self.counters.adj_rib_in.sub(family);
-            store.release(route.attrs);
-            true
-        } else {
-            false
-        }
-    }
-}
-
 impl Away {
     /// Withdraws the stale routes `stale` holds of each family `gone`
     /// selects, their prefixes appended to `touched`.
@@ -243,24 +206,6 @@ impl Away {
             store.release(pre);
         }
     }
-}
-
-/// Withdraws `key` of `family` from a peer's state (its source, accepted
-/// and rejected routes, counters); whether the peer held it.
-pub(super) fn withdraw(
-    store: &mut AttrStore,
-    loc: &mut LocRib,
-    peer: &mut Peer,
-    family: Family,
-    key: &RouteKey,
-    touched: &mut Vec<IpNet>,
-) -> bool {
-    let mut holder = Holder {
-        source: &peer.source,
-        rib_in: &mut peer.rib_in,
-        counters: &mut peer.counters,
-    };
-    holder.withdraw(store, loc, family, key, touched)
 }
 
 /// Every route key `source` holds in Loc-RIB, and of `rib_in`'s rejected
@@ -423,7 +368,7 @@ impl Rib {
         let cx = receive_context(&from.info.negotiated);
         let mut batch = Batch::default();
         for key in keys {
-            if withdraw(&mut self.store, &mut self.loc, from, family, &key, touched) {
+            if Holder::of(from).withdraw(&mut self.store, &mut self.loc, family, &key, touched) {
                 batch.withdraw(view_nlri(key.0, key.1, &cx));
             }
         }

@@ -2,6 +2,7 @@
 //! routes, import policy, and installing each route in Adj-RIB-In and
 //! Loc-RIB.
 
+use super::super::table::RouteKey;
 use super::*;
 
 /// Announced prefixes of `update` grouped by family, with their next hop.
@@ -113,6 +114,53 @@ pub(super) fn install(
                 },
             }
             from.counters.reject(rejection);
+        }
+    }
+}
+
+/// The parts of a peer's state a withdrawal changes: of a session, or
+/// of one that went down with its routes kept (graceful restart).
+pub(super) struct Holder<'a> {
+    pub(super) source: &'a Arc<Source>,
+    pub(super) rib_in: &'a mut AdjRibIn,
+    pub(super) counters: &'a mut PeerCounters,
+}
+
+impl<'a> Holder<'a> {
+    /// The parts of `peer`.
+    pub(super) fn of(peer: &'a mut Peer) -> Holder<'a> {
+        Holder {
+            source: &peer.source,
+            rib_in: &mut peer.rib_in,
+            counters: &mut peer.counters,
+        }
+    }
+
+    /// Withdraws `key` of `family` as the peer would: out of Loc-RIB or
+    /// the rejected routes, counters kept. Whether it was held.
+    pub(super) fn withdraw(
+        &mut self,
+        store: &mut AttrStore,
+        loc: &mut LocRib,
+        family: Family,
+        key: &RouteKey,
+        touched: &mut Vec<IpNet>,
+    ) -> bool {
+        if let Some(path) = loc.remove(&key.0, self.source, key.1) {
+            self.counters.adj_rib_in.sub(family);
+            self.counters.loc_rib.sub(family);
+            store.release(path.attrs);
+            if let Some(pre) = self.rib_in.modified.remove(key) {
+                store.release(pre);
+            }
+            touched.push(key.0);
+            true
+        } else if let Some(route) = self.rib_in.rejected.remove(key) {
+            self.counters.adj_rib_in.sub(family);
+            store.release(route.attrs);
+            true
+        } else {
+            false
         }
     }
 }

@@ -137,8 +137,11 @@ impl Rib {
         let taken_over = self.take_over(&info, &source, &mut outgoing);
         let resumed = taken_over.is_some();
         let (source, rib_in, counters) = taken_over.unwrap_or_else(|| {
-            let fresh = (AdjRibIn::default(), PeerCounters::default());
-            (Arc::new(source), fresh.0, fresh.1)
+            (
+                Arc::new(source),
+                AdjRibIn::default(),
+                PeerCounters::default(),
+            )
         });
         let mut peer = Peer {
             target: Target::from_session(&info, &self.global),
@@ -309,7 +312,7 @@ impl Rib {
             if let Some(stale) = stale.as_deref_mut() {
                 stale.refresh(family, &key);
             }
-            if !graceful::withdraw(store, loc, from, family, &key, touched) && i < explicit {
+            if !Holder::of(from).withdraw(store, loc, family, &key, touched) && i < explicit {
                 from.counters.unknown_withdrawals += 1;
             }
         }
@@ -703,5 +706,5 @@ pub use graceful::{now as graceful_now, STALE_PATH_TIME};
 #[path = "outbound.rs"]
 mod outbound;
 
-use inbound::{announced_groups, announced_prefixes, import_decision, install};
+use inbound::{announced_groups, announced_prefixes, import_decision, install, Holder};
 use outbound::{advertise, export_policy, exported, exported_base, release_cache, ExportCache};
