@@ -373,3 +373,83 @@ fn down(peer: &str) -> Observed {
         up: false,
     }
 }
+
+/// The fake's OPEN with graceful restart for IPv4 unicast, forwarding
+/// state kept (restart time 120 s).
+fn graceful_open(asn: u32, address: &str) -> bgpd::wire::bgp::Open {
+    use bgpd::wire::bgp::{Capability, GracefulRestart, GracefulRestartFamily, OptionalParameter};
+    let mut open = fake_open(asn, ip(address), 90, false);
+    if let Some(OptionalParameter::Capabilities(capabilities)) = open.parameters.first_mut() {
+        capabilities.push(Capability::GracefulRestart(GracefulRestart {
+            flags: 0,
+            restart_time: 120,
+            families: vec![GracefulRestartFamily {
+                family: bgpd::wire::Family::IPV4_UNICAST,
+                flags: 0x80,
+            }],
+        }));
+    }
+    open
+}
+
+/// RFC 4724 §4.2: A (graceful restart on both sides) connects again while
+/// its old session still looks established, as a peer that restarted
+/// before its old connection was seen to end. bgpd closes the old
+/// connection and takes the new one; B never loses the route A announces
+/// again, and loses the other at A's End-of-RIB.
+#[tokio::test]
+async fn a_restarted_peer_connecting_again_takes_over_its_kept_routes() {
+    let port = free_port("127.0.0.1").await;
+    let a = Neighbor {
+        graceful_restart: true,
+        ..fake_neighbor("127.0.0.2", 65002, "127.0.0.1")
+    };
+    let mut text = a.toml();
+    text.push_str(&fake_neighbor("127.0.0.3", 65003, "127.0.0.1").toml());
+    let daemon = start(daemon_config(
+        65001,
+        "127.0.0.1",
+        &["127.0.0.1"],
+        port,
+        &text,
+    ));
+    let address = SocketAddr::new(localhost(1), port);
+    let mut old = Fake::connect("127.0.0.2", address).await;
+    old.handshake(graceful_open(65002, "127.0.0.2")).await;
+    let (mut b, _) = established("127.0.0.3", 65003, port).await;
+    let hop = bgpd::wire::bgp::NextHop::V4(Ipv4Addr::new(127, 0, 0, 2));
+    let v4 = bgpd::wire::Family::IPV4_UNICAST;
+    old.announce(65002, v4, hop, &["10.1.0.0/24", "10.2.0.0/24"])
+        .await;
+    b.routes_until(|routes| routes.len() == 2).await;
+
+    // A again, the old connection still open.
+    let mut new = Fake::connect("127.0.0.2", address).await;
+    new.handshake(graceful_open(65002, "127.0.0.2")).await;
+    while let Some(message) = old.recv().await {
+        assert!(
+            !matches!(message, Message::Notification(_)),
+            "the old connection just closes"
+        );
+    }
+    new.announce(65002, v4, hop, &["10.1.0.0/24"]).await;
+    new.send(Message::Update(bgpd::wire::bgp::Update::default()))
+        .await;
+
+    // B: 10.2.0.0/24 withdrawn at A's End-of-RIB, 10.1.0.0/24 never.
+    let mut withdrawn = Vec::new();
+    for _ in 0..100 {
+        if withdrawn.contains(&net("10.2.0.0/24")) {
+            break;
+        }
+        match b.recv().await {
+            Some(Message::Update(update)) => {
+                withdrawn.extend(update.withdrawals().map(|(_, n)| n.prefix));
+            }
+            Some(_) => {}
+            None => panic!("B's session closed"),
+        }
+    }
+    assert_eq!(withdrawn, vec![net("10.2.0.0/24")]);
+    stop(daemon).await;
+}

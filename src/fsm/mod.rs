@@ -411,7 +411,7 @@ impl Fsm {
     }
 
     /// Both OPENs of this connection carry the graceful restart capability.
-    fn graceful_restart(&self) -> bool {
+    pub fn graceful_restart(&self) -> bool {
         let has = |open: &Open| {
             open.capabilities()
                 .any(|c| matches!(c, Capability::GracefulRestart(_)))

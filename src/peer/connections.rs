@@ -19,6 +19,27 @@ impl Peer {
             State::OpenSent | State::OpenConfirm if self.secondary.is_none() => {
                 self.second_connection(stream, false).await;
             }
+            State::Established
+                if self.secondary.is_none() && self.primary.fsm.graceful_restart() =>
+            {
+                // RFC 4724 §4.2: a new connection from a peer whose
+                // session has graceful restart means the peer restarted
+                // before the old connection was seen to end. The old
+                // session ends as if closed (its routes kept, stale); the
+                // new connection is taken.
+                info!(
+                    Topic = "Peer",
+                    ?remote,
+                    "new connection while Established with graceful restart: the peer restarted"
+                );
+                self.primary.conn = None;
+                self.dispatch(false, Event::ConnectionFailed).await;
+                // No idle hold after a graceful restart: Idle to Active.
+                self.dispatch(false, Event::Timeout).await;
+                if self.primary.fsm.state() == State::Active && self.attach(false, stream, false) {
+                    self.dispatch(false, Event::Connected).await;
+                }
+            }
             state => {
                 debug!(
                     Topic = "Peer",

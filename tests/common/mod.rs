@@ -106,6 +106,8 @@ pub struct Neighbor<'a> {
     pub password: Option<&'a str>,
     /// `ttl-security.config.enabled` (GTSM).
     pub ttl_security: bool,
+    /// `graceful-restart.config.enabled`.
+    pub graceful_restart: bool,
 }
 
 impl<'a> Neighbor<'a> {
@@ -121,6 +123,7 @@ impl<'a> Neighbor<'a> {
             hold_time: None,
             password: None,
             ttl_security: false,
+            graceful_restart: false,
         }
     }
 
@@ -152,6 +155,11 @@ impl<'a> Neighbor<'a> {
         } else {
             ""
         };
+        let graceful_restart = if self.graceful_restart {
+            "  [neighbors.graceful-restart.config]\n    enabled = true\n"
+        } else {
+            ""
+        };
         format!(
             r#"
 [[neighbors]]
@@ -162,7 +170,7 @@ impl<'a> Neighbor<'a> {
     local-address = "{}"
     remote-port = {}
     passive-mode = {}
-{ttl_security}{families}"#,
+{ttl_security}{graceful_restart}{families}"#,
             self.address, self.asn, self.local, self.port, self.passive
         )
     }
