@@ -11,25 +11,19 @@ use crate::wire::bgp::{
     Capability, CeaseSubcode, ErrorCode, GracefulRestart, GracefulRestartFamily, Notification, Open,
 };
 
-/// A (192.0.2.2) with graceful restart enabled, B (192.0.2.3) without.
-const GR_CONFIG: &str = r#"
-[global.config]
-as = 65001
-router-id = "192.0.2.1"
-
-[[neighbors]]
-[neighbors.config]
-neighbor-address = "192.0.2.2"
-peer-as = 65002
-[neighbors.graceful-restart.config]
-enabled = true
-notification-enabled = true
-
-[[neighbors]]
-[neighbors.config]
-neighbor-address = "192.0.2.3"
-peer-as = 65003
-"#;
+/// The test configuration with graceful restart (and its N bit) enabled
+/// for A (192.0.2.2), not for B (192.0.2.3).
+fn gr_config() -> config::Config {
+    let a = "peer-as = 65002\n";
+    let text = CONFIG.replacen(
+        a,
+        &format!(
+            "{a}[neighbors.graceful-restart.config]\nenabled = true\nnotification-enabled = true\n"
+        ),
+        1,
+    );
+    config::parse(&text, "gr.toml").expect("parses")
+}
 
 const RESTART_TIME: u64 = 120;
 
@@ -66,7 +60,7 @@ fn a_session(config: &config::Config, forwarding: bool) -> Arc<SessionInfo> {
 
 /// A and B up, A announcing three prefixes; the rib, A and B.
 fn restarting_a() -> (Rib, IpAddr, IpAddr) {
-    let config = config::parse(GR_CONFIG, "gr.toml").expect("parses");
+    let config = gr_config();
     let mut rib = Rib::new(Arc::new(config.global.clone()));
     let a = a_session(&config, true);
     let (a_peer, b_peer) = (a.peer, session(&config, 3).peer);
@@ -122,7 +116,7 @@ fn stale_paths(rib: &mut Rib) -> usize {
 }
 
 fn again(rib: &mut Rib, forwarding: bool) -> Outgoing {
-    let config = config::parse(GR_CONFIG, "gr.toml").expect("parses");
+    let config = gr_config();
     rib.peer_up(a_session(&config, forwarding))
 }
 
@@ -247,7 +241,7 @@ fn graceful_restart_follows_how_the_session_ended() {
     }
 
     // Without the N bit in our OPEN, a NOTIFICATION ends it all.
-    let config = config::parse(GR_CONFIG, "gr.toml").expect("parses");
+    let config = gr_config();
     let mut rib = Rib::new(Arc::new(config.global.clone()));
     let mut info = (*a_session(&config, true)).clone();
     info.sent_open = open_with_gr(false, false);
@@ -275,7 +269,7 @@ fn graceful_restart_follows_how_the_session_ended() {
 /// tokio's clock and withdraws A's routes from B when it ends.
 #[tokio::test(start_paused = true)]
 async fn the_rib_task_runs_the_restart_timer() {
-    let config = config::parse(GR_CONFIG, "gr.toml").expect("parses");
+    let config = gr_config();
     let crate::rib::RibHandle { events, task, .. } =
         crate::rib::spawn(Arc::new(config.global.clone()));
     let (tx, rx) = mpsc::unbounded_channel();
